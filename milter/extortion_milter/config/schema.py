@@ -1,0 +1,98 @@
+"""The configuration: typed sections with their built-in defaults.
+
+`config.example.yaml` at the top of the repository spells out exactly these defaults;
+a test keeps the two equal. Validation (unknown keys, wrong types, bad choices) is done
+by `loader.py` from the type hints here, so adding a key is adding a field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    tag: float = 5.0
+    quarantine: float = 10.0
+    reject: float = 15.0
+
+
+@dataclass(frozen=True)
+class RulesConfig:
+    # Empty means the rule packs shipped with extortion-milter.
+    paths: tuple[str, ...] = ()
+    # Admin overrides (scores, disable, extra rules); a missing directory is fine.
+    local_dir: str = "/etc/extortion-milter/local.d"
+
+
+@dataclass(frozen=True)
+class LimitsConfig:
+    max_message_bytes: int = 10 * 1024 * 1024
+    max_part_bytes: int = 1024 * 1024
+    max_text_chars: int = 256 * 1024
+    max_parts: int = 200
+    max_pdf_pages: int = 10
+    max_pdf_bytes: int = 5 * 1024 * 1024
+    max_addresses: int = 50
+
+
+@dataclass(frozen=True)
+class TagConfig:
+    add_headers: bool = True
+    # Put in front of the Subject of tagged (and monitor-mode) messages; empty turns it off.
+    subject_prefix: str = "[SUSPECTED EXTORTION]"
+
+
+@dataclass(frozen=True)
+class RejectConfig:
+    # {queue_id} is replaced by the Postfix queue id, so users can quote a reference.
+    message: str = "Message refused as extortion spam (ref {queue_id})"
+
+
+@dataclass(frozen=True)
+class QuarantineConfig:
+    backend: Literal["hold", "store"] = "hold"
+    directory: str = "/var/lib/extortion-milter/quarantine"
+
+
+@dataclass(frozen=True)
+class AllowConfig:
+    skip_authenticated: bool = True
+    # CIDRs whose mail is not scanned (e.g. your own submission hosts). Empty by default:
+    # loopback is not trusted, so a content filter in front of the milter still gets scanned.
+    trusted_networks: tuple[str, ...] = ()
+    senders: tuple[str, ...] = ()  # envelope senders (addr or @domain) never scanned
+    recipients: tuple[str, ...] = ()  # envelope recipients (addr or @domain) never scanned
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    target: Literal["stderr", "syslog"] = "stderr"
+    format: Literal["text", "json"] = "text"
+    syslog_facility: str = "mail"
+
+
+@dataclass(frozen=True)
+class Config:
+    # enforce: act on the thresholds; monitor: only log and tag, for a first deployment.
+    mode: Literal["enforce", "monitor"] = "enforce"
+    # What to do with a message when scanning it fails unexpectedly.
+    on_error: Literal["accept", "tempfail"] = "accept"
+    # libmilter syntax: unix:/path or inet:PORT@HOST.
+    socket: str = "unix:/run/extortion-milter/milter.sock"
+    socket_mode: str = "0660"
+    socket_group: str = ""
+    # When started as root, switch to this user after creating the socket.
+    user: str = ""
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    rules: RulesConfig = field(default_factory=RulesConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
+    tag: TagConfig = field(default_factory=TagConfig)
+    reject: RejectConfig = field(default_factory=RejectConfig)
+    quarantine: QuarantineConfig = field(default_factory=QuarantineConfig)
+    allow: AllowConfig = field(default_factory=AllowConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    # Where the config was read from, for messages; not a YAML key.
+    source: str = field(default="<built-in defaults>", compare=False, metadata={"internal": True})
