@@ -1,0 +1,238 @@
+"""Heuristic atoms computed in code rather than by patterns.
+
+Each builtin validates its YAML params once at load (`check_params`) and then runs per
+message on the shared `ScanFacts`, returning evidence text when it fires.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .facts import ScanFacts
+
+CURRENCIES = ("btc", "ltc", "doge", "bch", "eth", "trx", "xmr")
+
+Evaluator = Callable[[ScanFacts, Mapping[str, Any]], str | None]
+
+
+@dataclass(frozen=True)
+class Builtin:
+    params: Mapping[str, Callable[[Any], Any]]  # name -> validator returning the clean value
+    run: Evaluator
+    defaults: Mapping[str, Any]
+
+
+def _bool_or_any(value: Any) -> bool | None:
+    if value == "any" or value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    raise ValueError("must be true, false or any")
+
+
+def _currencies(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"must be a non-empty list of {', '.join(CURRENCIES)}")
+    unknown = [c for c in value if c not in CURRENCIES]
+    if unknown:
+        raise ValueError(f"unknown currency {unknown[0]!r} (known: {', '.join(CURRENCIES)})")
+    return tuple(value)
+
+
+def _positive_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError("must be a whole number >= 1")
+    return value
+
+
+def _header_name(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[!-9;-~]+", value):
+        raise ValueError("must be a header name")
+    return value
+
+
+def _location(value: Any) -> str:
+    if value not in ("any", "body", "attachment", "qr"):
+        raise ValueError("must be any, body, attachment or qr")
+    return str(value)
+
+
+# --- crypto addresses -------------------------------------------------------------------
+
+def _crypto_address(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
+    currencies = params["currencies"]
+    want_valid = params["valid"]
+    want_in_url = params["in_url"]
+    location = params["location"]
+    found = [
+        located.address
+        for located in facts.addresses
+        if (currencies is None or located.address.currency in currencies)
+        and (want_valid is None or located.address.valid == want_valid)
+        and (want_in_url is None or located.address.in_url == want_in_url)
+        and (location == "any" or located.location == location)
+    ]
+    if len(found) < params["min"]:
+        return None
+    first = found[0]
+    more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
+    return f"{first.currency} {first.address}{more}"
+
+
+def _address_only_in_attachment(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
+    valid = [a for a in facts.addresses if a.address.valid]
+    if valid and all(a.location != "body" for a in valid):
+        return f"{valid[0].address.address} in {valid[0].location}"
+    return None
+
+
+# --- sender and recipient ---------------------------------------------------------------
+
+def _from_equals_to(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
+    msg = facts.message
+    for addr in msg.from_addrs:
+        if addr and "@" in addr and addr in msg.to_addrs:
+            return addr
+    return None
+
+
+# Role accounts whose local part is an ordinary word in subjects ("Important info").
+_GENERIC_LOCALPARTS = frozenset(
+    "info admin sales support contact office mail team hello news billing help service "
+    "webmaster postmaster noreply no-reply root user test abuse security marketing".split()
+)
+
+
+def _recipient_tokens(facts: ScanFacts) -> list[str]:
+    tokens: list[str] = []
+    for addr in facts.message.to_addrs:
+        local, _, _domain = addr.partition("@")
+        tokens.append(addr)
+        if len(local) >= 3 and local not in _GENERIC_LOCALPARTS:
+            tokens.append(local)
+    return tokens
+
+
+def _contains_word(haystack: str, needle: str) -> bool:
+    pattern = r"(?<![\w.@-])" + re.escape(needle) + r"(?![\w@-])"
+    return re.search(pattern, haystack, re.IGNORECASE) is not None
+
+
+def _recipient_in_subject(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
+    subject = facts.message.subject
+    for token in _recipient_tokens(facts):
+        if _contains_word(subject, token):
+            return token
+    return None
+
+
+_PASSWORD_WORDS = re.compile(
+    r"password|passwort|kennwort|mot de passe|contraseña|contrasena|senha|parola d'ordine|"
+    r"wachtwoord|hasło|haslo|lösenord|losenord|şifre|sifre|пароль|パスワード|密码|密碼|pass\b",
+    re.IGNORECASE,
+)
+# A token that looks like a password: 6-40 characters mixing letters with digits or symbols.
+_PASSWORD_TOKEN = re.compile(r"(?<!\S)(?=\S*[A-Za-z])(?=\S*[\d!#$%&*?+=_~^])\S{6,40}(?!\S)")
+
+
+def _password_in_subject(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
+    subject = facts.message.subject
+    if not subject:
+        return None
+    mentions_password = _PASSWORD_WORDS.search(subject) is not None
+    mentions_recipient = any(_contains_word(subject, t) for t in _recipient_tokens(facts))
+    if not (mentions_password or mentions_recipient):
+        return None
+    for match in _PASSWORD_TOKEN.finditer(subject):
+        token = match.group(0).strip(".,;:!?\"'()[]")
+        if "@" in token or "://" in token or token.lower().startswith("www."):
+            continue
+        return "password-like token in subject"  # never echo the victim's password in logs
+    return None
+
+
+# --- money and deadlines ----------------------------------------------------------------
+
+_MONEY = re.compile(
+    r"(?:[$€£¥₽₺]|usd|eur|gbp)\s?\d[\d.,' ]{0,12}\d?"
+    r"|\d[\d.,' ]{0,12}\s?(?:[$€£¥₽₺]|usd\b|us\s?dollars?|dollars?|dollari|dólares|dolares|"
+    r"dolarów|dolarow|долларов|доллара|евро|euros?|eur\b|gbp\b|pounds?|btc\b|bitcoins?|"
+    r"ltc\b|eth\b|xmr\b|usdt\b|monero|litecoin|zł|pln\b|tl\b|lira|kr\b|kronor|sek\b|"
+    r"ドル|円|ユーロ|ビットコイン|美元|欧元|元|比特币|рублей|рубля)",
+    re.IGNORECASE,
+)
+
+
+def _money_amount(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
+    match = _MONEY.search(facts.body) or _MONEY.search(facts.subject)
+    return match.group(0).strip() if match else None
+
+
+_DEADLINE = re.compile(
+    r"(?<!\d)\d{1,3}\s?(?:hours?|hrs?|h\b|days?|business days|"
+    r"stunden|std\.?|tagen?|heures?|jours?|horas?|días|dias|ore|giorni|uur|dagen|"
+    r"godzin[ya]?|dni|dnia|часов|часа|час|суток|дней|дня|saat|gün|gun|timmar|dagar|"
+    r"時間|日以内|日|小时|小時|天)",
+    re.IGNORECASE,
+)
+
+
+def _deadline(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
+    match = _DEADLINE.search(facts.body) or _DEADLINE.search(facts.subject)
+    return match.group(0) if match else None
+
+
+# --- structure --------------------------------------------------------------------------
+
+def _hidden_text(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
+    hidden = " ".join(facts.message.hidden_text.split())
+    if len(hidden) >= params["min_chars"]:
+        return f"{len(hidden)} hidden characters: {hidden[:40]}"
+    return None
+
+
+def _header_present(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
+    value = facts.message.header(params["name"])
+    return f"{params['name']}: {value[:60]}" if value is not None else None
+
+
+BUILTINS: dict[str, Builtin] = {
+    "crypto_address": Builtin(
+        params={"currencies": _currencies, "valid": _bool_or_any, "in_url": _bool_or_any,
+                "min": _positive_int, "location": _location},
+        run=_crypto_address,
+        defaults={"currencies": None, "valid": True, "in_url": False, "min": 1,
+                  "location": "any"},
+    ),
+    "address_only_in_attachment": Builtin({}, _address_only_in_attachment, {}),
+    "from_equals_to": Builtin({}, _from_equals_to, {}),
+    "recipient_in_subject": Builtin({}, _recipient_in_subject, {}),
+    "password_in_subject": Builtin({}, _password_in_subject, {}),
+    "money_amount": Builtin({}, _money_amount, {}),
+    "deadline": Builtin({}, _deadline, {}),
+    "hidden_text": Builtin({"min_chars": _positive_int}, _hidden_text, {"min_chars": 40}),
+    "header_present": Builtin({"name": _header_name}, _header_present, {"name": None}),
+}
+
+
+def check_params(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Validated params with defaults filled in; ValueError('key: reason') otherwise."""
+    if name not in BUILTINS:
+        raise ValueError(f"unknown builtin {name!r} (known: {', '.join(sorted(BUILTINS))})")
+    spec = BUILTINS[name]
+    clean = dict(spec.defaults)
+    for key, value in params.items():
+        if key not in spec.params:
+            known = ", ".join(sorted(spec.params)) or "none"
+            raise ValueError(f"{key}: unknown param for {name} (known: {known})")
+        try:
+            clean[key] = spec.params[key](value)
+        except ValueError as exc:
+            raise ValueError(f"{key}: {exc}") from None
+    missing = [k for k, v in clean.items() if v is None and k not in ("currencies", "valid", "in_url")]
+    if missing:
+        raise ValueError(f"{missing[0]}: required param for {name}")
+    return clean

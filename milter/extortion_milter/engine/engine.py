@@ -1,0 +1,140 @@
+"""The detection engine: raw message bytes in, a Verdict out. Pure: no I/O, no globals."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from . import builtins
+from .crypto import find_addresses
+from .facts import LocatedAddress, ScanFacts
+from .limits import Limits
+from .matcher import TargetMatcher
+from .message import ParsedMessage, parse_message
+from .meta import evaluate, names_in
+from .normalize import fold_leet, normalize, normalize_for_addresses
+from .qr import decode_qr_texts
+from .rules import RegexAtom, Rule, RuleSet
+from .types import Action, Envelope, RuleHit, Verdict
+
+
+class Engine:
+    """A compiled rule set with its thresholds. Immutable, so threads share one safely."""
+
+    def __init__(self, ruleset: RuleSet, thresholds: dict[str, float], limits: Limits) -> None:
+        self.ruleset = ruleset
+        self.thresholds = dict(thresholds)
+        self.limits = limits
+        self._rules_by_id: dict[str, Rule] = {r.info.id: r for r in ruleset.all_rules}
+        by_target: dict[str, list[RegexAtom]] = defaultdict(list)
+        for atom in ruleset.regex_atoms:
+            by_target[atom.target].append(atom)
+        self._matchers = {target: TargetMatcher(atoms) for target, atoms in by_target.items()}
+        self._meta_names = {m.info.id: sorted(names_in(m.expr)) for m in ruleset.metas}
+        self._leet_matchers = {
+            target: TargetMatcher(a for a in atoms if a.leet) for target, atoms in by_target.items()
+        }
+
+    @property
+    def ruleset_version(self) -> str:
+        return self.ruleset.version
+
+    def scan(self, raw: bytes, envelope: Envelope | None = None) -> Verdict:
+        message = parse_message(raw, self.limits)
+        return self.scan_parsed(message, envelope)
+
+    def scan_parsed(self, message: ParsedMessage, envelope: Envelope | None = None) -> Verdict:
+        notes = list(message.notes)
+        facts = self._facts(message, envelope, notes)
+        fired = self._match_atoms(facts)
+        self._run_metas(fired)
+        hits = tuple(
+            RuleHit(rule_id, self._rules_by_id[rule_id].info.score, evidence,
+                    self._rules_by_id[rule_id].info.description)
+            for rule_id, evidence in fired.items()
+        )
+        score = round(sum(hit.score for hit in hits), 2)
+        return Verdict(
+            score=score,
+            action=self.action_for(score),
+            hits=tuple(sorted(hits, key=lambda h: (-h.score, h.rule_id))),
+            addresses=tuple(located.address for located in facts.addresses),
+            notes=tuple(notes),
+            required=self.thresholds["tag"],
+            ruleset_version=self.ruleset.version,
+            thresholds=dict(self.thresholds),
+        )
+
+    def action_for(self, score: float) -> Action:
+        if score >= self.thresholds["reject"]:
+            return Action.REJECT
+        if score >= self.thresholds["quarantine"]:
+            return Action.QUARANTINE
+        if score >= self.thresholds["tag"]:
+            return Action.TAG
+        return Action.ACCEPT
+
+    def _facts(self, message: ParsedMessage, envelope: Envelope | None, notes: list[str]) -> ScanFacts:
+        body = normalize(message.body_text)
+        if len(body) > self.limits.max_text_chars:
+            body = body[: self.limits.max_text_chars]
+            notes.append(f"visible text truncated at {self.limits.max_text_chars} characters")
+        addresses: list[LocatedAddress] = []
+        seen: set[tuple[str, str]] = set()
+        cap = self.limits.max_addresses
+
+        def collect(text: str, location: str) -> None:
+            for address in find_addresses(normalize_for_addresses(text), cap):
+                key = (address.currency, address.address)
+                if key not in seen and len(addresses) < cap:
+                    seen.add(key)
+                    addresses.append(LocatedAddress(address, location))
+
+        for part in message.parts:
+            collect(part.text, "body" if part.source in ("plain", "html") else "attachment")
+        if message.images:
+            for text in decode_qr_texts(message.images):
+                collect(text, "qr")
+        return ScanFacts(message, envelope, normalize(message.subject), body, addresses)
+
+    def _target_text(self, target: str, facts: ScanFacts) -> str:
+        if target == "subject":
+            return facts.subject
+        if target == "body":
+            return facts.body
+        if target == "all":
+            return facts.subject + "\n" + facts.body
+        if target == "headers":
+            return "\n".join(f"{k}: {normalize(v)}" for k, v in facts.message.headers)
+        name = target.partition(":")[2]
+        return "\n".join(normalize(v) for v in facts.message.header_values(name))
+
+    def _match_atoms(self, facts: ScanFacts) -> dict[str, str]:
+        fired: dict[str, str] = {}
+        for target, matcher in self._matchers.items():
+            text = self._target_text(target, facts)
+            fired.update(matcher.match(text, fired.__contains__))
+            leet = self._leet_matchers[target]
+            if not leet.empty:
+                folded = fold_leet(text)
+                if folded != text:
+                    fired.update(leet.match(folded, fired.__contains__))
+        for atom in self.ruleset.builtin_atoms:
+            evidence = builtins.BUILTINS[atom.builtin].run(facts, atom.params)
+            if evidence is not None:
+                fired[atom.info.id] = evidence
+        return fired
+
+    def _run_metas(self, fired: dict[str, str]) -> None:
+        truth: dict[str, bool] = dict.fromkeys(fired, True)
+        for rule_id in fired:
+            family = self._rules_by_id[rule_id].info.family
+            if family:
+                truth[family] = True
+        for meta in self.ruleset.metas:
+            if evaluate(meta.expr, truth):
+                used = [n for n in self._meta_names[meta.info.id] if truth.get(n)]
+                fired[meta.info.id] = ", ".join(used)
+                truth[meta.info.id] = True
+                if meta.info.family:
+                    truth[meta.info.family] = True
+
