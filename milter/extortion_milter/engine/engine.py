@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 
 from . import builtins
 from .crypto import find_addresses
@@ -39,12 +40,24 @@ class Engine:
         return self.ruleset.version
 
     def scan(self, raw: bytes, envelope: Envelope | None = None) -> Verdict:
-        message = parse_message(raw, self.limits)
-        return self.scan_parsed(message, envelope)
+        return self.decide(self.prepare(raw), envelope)
 
-    def scan_parsed(self, message: ParsedMessage, envelope: Envelope | None = None) -> Verdict:
+    def prepare(self, raw: bytes) -> ScanFacts:
+        """Parse and normalize a message and find its addresses: everything a scan needs
+        that depends on the message alone. The adapter starts DNS lookups from these facts
+        (addresses) before calling `decide`."""
+        message = parse_message(raw, self.limits)
         notes = list(message.notes)
-        facts = self._facts(message, envelope, notes)
+        facts = self._facts(message, notes)
+        facts.notes = notes
+        return facts
+
+    def decide(self, facts: ScanFacts, envelope: Envelope | None = None,
+               external: Mapping[str, str] | None = None) -> Verdict:
+        """Run every rule over prepared facts. `external` carries facts found outside the
+        engine (DNS answers), keyed as the builtins that read them expect."""
+        facts.envelope = envelope
+        facts.external = dict(external or {})
         fired = self._match_atoms(facts)
         self._run_metas(fired)
         hits = tuple(
@@ -58,7 +71,7 @@ class Engine:
             action=self.action_for(score),
             hits=tuple(sorted(hits, key=lambda h: (-h.score, h.rule_id))),
             addresses=tuple(located.address for located in facts.addresses),
-            notes=tuple(notes),
+            notes=tuple(facts.notes),
             required=self.thresholds["tag"],
             ruleset_version=self.ruleset.version,
             thresholds=dict(self.thresholds),
@@ -73,7 +86,7 @@ class Engine:
             return Action.TAG
         return Action.ACCEPT
 
-    def _facts(self, message: ParsedMessage, envelope: Envelope | None, notes: list[str]) -> ScanFacts:
+    def _facts(self, message: ParsedMessage, notes: list[str]) -> ScanFacts:
         body = normalize(message.body_text)
         if len(body) > self.limits.max_text_chars:
             body = body[: self.limits.max_text_chars]
@@ -94,7 +107,7 @@ class Engine:
         if message.images:
             for text in decode_qr_texts(message.images):
                 collect(text, "qr")
-        return ScanFacts(message, envelope, normalize(message.subject), body, addresses)
+        return ScanFacts(message, normalize(message.subject), body, addresses)
 
     def _target_text(self, target: str, facts: ScanFacts) -> str:
         if target == "subject":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .message import ParsedMessage
 from .types import CryptoAddress, Envelope
@@ -17,7 +17,10 @@ class LocatedAddress:
 @dataclass
 class ScanFacts:
     message: ParsedMessage
-    envelope: Envelope | None
     subject: str  # normalized
     body: str  # normalized visible text, capped
     addresses: list[LocatedAddress]
+    notes: list[str] = field(default_factory=list)
+    # Set by Engine.decide: what the MTA said, and facts found outside the engine (DNS).
+    envelope: Envelope | None = None
+    external: dict[str, str] = field(default_factory=dict)
