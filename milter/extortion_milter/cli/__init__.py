@@ -11,7 +11,7 @@ from .. import __version__
 from .common import EXIT_CONFIG, common_parser
 
 # Each module has add_parser(subparsers, common) and sets `func` on its parser.
-SUBCOMMANDS = ("check", "lint")
+SUBCOMMANDS = ("check", "lint", "corpus-eval")
 
 DESCRIPTION = """\
 extortion-milter stops sextortion and crypto-ransom mail at the MTA. It runs as a milter
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     common = common_parser()
     for name in SUBCOMMANDS:
-        module = importlib.import_module(f"{__name__}.{name}")
+        module = importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
         module.add_parser(subparsers, common)
     return parser
 
