@@ -51,9 +51,31 @@ class RejectConfig:
 
 
 @dataclass(frozen=True)
+class ReleaseConfig:
+    # The MTA `quarantine release` re-injects mail into by SMTP. Its milter must use this
+    # store (normally this host's Postfix) to recognize the release token.
+    host: str = "127.0.0.1"
+    port: int = 25
+    helo: str = ""  # empty: this host's name
+    starttls: bool = False
+    username: str = ""  # SMTP AUTH when set
+    password_file: str = ""  # its first line is the password
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True)
 class QuarantineConfig:
     backend: Literal["hold", "store"] = "hold"
     directory: str = "/var/lib/extortion-milter/quarantine"
+    # Postfix config directory for `postqueue -c` (hold backend listing); empty: the default.
+    postfix_config_dir: str = ""
+    release: ReleaseConfig = field(default_factory=ReleaseConfig)
+
+
+@dataclass(frozen=True)
+class DecisionLogConfig:
+    # Every verdict as one JSON line; reopened when rotated. Empty turns it off.
+    path: str = "/var/log/extortion-milter/decisions.log"
 
 
 @dataclass(frozen=True)
@@ -92,6 +114,7 @@ class Config:
     tag: TagConfig = field(default_factory=TagConfig)
     reject: RejectConfig = field(default_factory=RejectConfig)
     quarantine: QuarantineConfig = field(default_factory=QuarantineConfig)
+    decision_log: DecisionLogConfig = field(default_factory=DecisionLogConfig)
     allow: AllowConfig = field(default_factory=AllowConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     # Where the config was read from, for messages; not a YAML key.
