@@ -1,0 +1,1 @@
+"""The pymilter adapter: the only code that imports `Milter`/`milter`."""

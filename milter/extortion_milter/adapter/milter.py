@@ -1,0 +1,354 @@
+"""The pymilter connection object: collect one message at a time, scan it, act on it.
+
+libmilter runs one thread per SMTP connection and creates one ExtortionMilter for it.
+A connection can carry many messages, so everything per message is reset at MAIL FROM.
+Every callback is guarded: an exception is logged with the queue id and traceback and
+the message is handled by `on_error` (accept untouched, or 451) - never a crash, never
+a lost message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import socket
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import Milter
+
+from .. import logsetup
+from ..actions import (
+    AddHeader,
+    ChangeHeader,
+    HeaderFacts,
+    Plan,
+    Quarantine,
+    QuarantineOutcome,
+    QuarantineRequest,
+    Reject,
+    RemoveHeader,
+    TempFail,
+    error_plan,
+    plan_actions,
+)
+from ..engine.types import Envelope, Verdict
+from .buffer import MessageBuffer
+from .policy import bare_address
+from .runtime import Runtime, RuntimeHolder
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONTINUE: int = Milter.CONTINUE
+ACCEPT: int = Milter.ACCEPT
+REJECT: int = Milter.REJECT
+TEMPFAIL: int = Milter.TEMPFAIL
+DISCARD: int = Milter.DISCARD
+SKIP: int = Milter.SKIP
+P_SKIP: int = Milter.P_SKIP
+# The only actions we ever take; the MTA is told so during negotiation.
+WANTED_ACTIONS: int = Milter.ADDHDRS | Milter.CHGHDRS | Milter.QUARANTINE | Milter.SETSYMLIST
+MAX_RCPTS_LOGGED = 20
+
+# pymilter's decorators are untyped; these keep mypy's view of the callbacks intact.
+noreply = cast(Callable[[F], F], Milter.noreply)
+bytes_header = cast(Callable[[F], F], Milter.decode("bytes"))
+
+
+def symlist(*names: str) -> Callable[[F], F]:
+    """Ask the MTA for only these macros at this stage (SMFIF_SETSYMLIST)."""
+    return cast(Callable[[F], F], Milter.symlist(*names))
+
+
+_log = logsetup.get_logger("milter")
+
+
+def client_ip_of(family: int, hostaddr: object) -> str | None:
+    """The client IP from libmilter's connect arguments (None for local submissions)."""
+    if isinstance(hostaddr, tuple) and hostaddr:
+        return str(hostaddr[0])
+    if isinstance(hostaddr, str) and family in (socket.AF_INET, socket.AF_INET6):
+        return hostaddr
+    return None
+
+
+class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
+    def __init__(self, holder: RuntimeHolder) -> None:
+        self._holder = holder
+        # Taken once: a reload during this connection does not change its rules.
+        self._rt: Runtime = holder.current
+        self._client_ip: str | None = None
+        self._helo: str | None = None
+        self._in_message = False
+        self._reset_message()
+
+    # --- per-message state -------------------------------------------------------------
+
+    def _reset_message(self) -> None:
+        self._mail_from = ""
+        self._rcpts: list[str] = []
+        self._queue_id: str | None = None
+        self._authenticated = False
+        self._buffer = MessageBuffer(self._rt.config.limits.max_message_bytes)
+        self._failed = False
+
+    def _begin_message(self) -> None:
+        self._end_message()
+        self._reset_message()
+        self._in_message = True
+        self._holder.message_started()
+
+    def _end_message(self) -> None:
+        if self._in_message:
+            self._in_message = False
+            self._holder.message_finished()
+
+    def _note_queue_id(self) -> None:
+        if not self._queue_id:
+            qid = self.getsymval("i")
+            if qid:
+                self._queue_id = logsetup.sanitize(qid, 64)
+
+    def _envelope(self) -> Envelope:
+        return Envelope(
+            client_ip=self._client_ip,
+            helo=self._helo,
+            mail_from=self._mail_from,
+            rcpts=tuple(self._rcpts),
+            queue_id=self._queue_id,
+            authenticated=self._authenticated,
+        )
+
+    def _fail(self, where: str) -> None:
+        """Log the exception being handled; the message then goes the on_error way."""
+        self._failed = True
+        logsetup.log_fields(
+            _log, logging.ERROR, f"error in {where} callback",
+            {"queue_id": self._queue_id or "-", "on_error": self._rt.config.on_error},
+            exc_info=True,
+        )
+
+    # --- negotiation -------------------------------------------------------------------
+
+    def negotiate(self, opts: list[int]) -> int:
+        try:
+            self._actions = opts[0] & WANTED_ACTIONS
+            opts[0] = self._actions
+            if self._actions & Milter.SETSYMLIST:
+                for name, stage in Milter.MACRO_CALLBACKS.items():
+                    names = getattr(getattr(self, name), "_symlist", None)
+                    if names is not None:
+                        # Straight to the context: pymilter 1.0.5's Base.setsymlist
+                        # passes bytes where its C module wants str.
+                        self._ctx.setsymlist(stage, " ".join(names))
+            # Skip every callback we do not implement, and the replies we do not need.
+            opts[1] = self._protocol = opts[1] & ~self.protocol_mask()
+            opts[2] = opts[3] = 0
+            return CONTINUE
+        except Exception:
+            _log.error("protocol negotiation failed; using the MTA defaults", exc_info=True)
+            return cast(int, Milter.ALL_OPTS)
+
+    # --- connection callbacks ----------------------------------------------------------
+
+    @noreply
+    def connect(self, hostname: str, family: int, hostaddr: object) -> int:
+        try:
+            self._client_ip = client_ip_of(family, hostaddr)
+        except Exception:
+            _log.error("error in connect callback", exc_info=True)
+        return CONTINUE
+
+    @noreply
+    def hello(self, heloname: str) -> int:
+        self._helo = logsetup.sanitize(heloname, 255)
+        return CONTINUE
+
+    @noreply
+    @symlist("{auth_authen}")
+    def envfrom(self, mailfrom: str, *params: str) -> int:
+        try:
+            self._begin_message()
+            self._mail_from = bare_address(mailfrom)
+            self._authenticated = bool(self.getsymval("{auth_authen}"))
+        except Exception:
+            self._fail("envfrom")
+        return CONTINUE
+
+    @noreply
+    @symlist("i")
+    def envrcpt(self, to: str, *params: str) -> int:
+        try:
+            self._rcpts.append(bare_address(to))
+            self._note_queue_id()
+        except Exception:
+            self._fail("envrcpt")
+        return CONTINUE
+
+    @symlist("i")
+    def data(self) -> int:
+        """All recipients are known: decide here whether this message is scanned at all,
+        so skipped mail costs no header or body traffic."""
+        try:
+            self._note_queue_id()
+            if self._failed:
+                return CONTINUE  # decided at end of message, with the rest of on_error
+            reason = self._rt.policy.skip_reason(self._envelope())
+            if reason is None:
+                return CONTINUE
+            self._log_message(action="skip", fields={"reason": reason})
+            self._end_message()
+            return ACCEPT
+        except Exception:
+            self._fail("data")
+            return CONTINUE
+
+    @noreply
+    @bytes_header
+    def header(self, name: str, value: bytes) -> int:
+        try:
+            self._buffer.add_header(name, value)
+        except Exception:
+            self._fail("header")
+        return CONTINUE
+
+    def body(self, chunk: bytes) -> int:
+        try:
+            if not self._buffer.add_body(chunk) and self._protocol & P_SKIP:
+                return SKIP  # the cap is reached: do not make the MTA send the rest
+        except Exception:
+            self._fail("body")
+        return CONTINUE
+
+    @symlist("i")
+    def eom(self) -> int:
+        started = time.perf_counter()
+        try:
+            return self._end_of_message(started)
+        except Exception:
+            self._fail("eom")
+            return self._apply_on_error(started)
+        finally:
+            self._end_message()
+
+    def abort(self) -> int:
+        # The client gave up on this message (RSET, QUIT or lost connection); the
+        # connection may go on with another one.
+        self._end_message()
+        self._reset_message()
+        return CONTINUE
+
+    def close(self) -> int:
+        self._end_message()
+        return CONTINUE
+
+    # --- end of message ----------------------------------------------------------------
+
+    def _end_of_message(self, started: float) -> int:
+        self._note_queue_id()
+        if self._failed:
+            return self._apply_on_error(started)
+        envelope = self._envelope()
+        raw = self._buffer.raw()
+        verdict = self._rt.engine.scan(raw, envelope)
+        note = self._buffer.truncation_note()
+        if note:
+            verdict = _with_note(verdict, note)
+        plan = plan_actions(verdict, self._rt.config, self._header_facts())
+        rc, action, extra = self._apply(plan, raw, verdict, envelope)
+        fields: dict[str, object] = {
+            "score": verdict.score,
+            "rules": list(verdict.rule_ids),
+        }
+        if plan.verdict_action is not plan.applied_action:
+            fields["verdict"] = plan.verdict_action.value  # monitor mode: what enforce would do
+        fields.update(extra)
+        if verdict.notes:
+            fields["notes"] = list(verdict.notes)
+        self._log_message(action=action, fields=fields, started=started)
+        return rc
+
+    def _header_facts(self) -> HeaderFacts:
+        return HeaderFacts(
+            queue_id=self._queue_id,
+            subject=self._buffer.subject_text(),
+            our_headers=tuple(self._buffer.our_headers),
+        )
+
+    def _apply(
+        self, plan: Plan, raw: bytes, verdict: Verdict, envelope: Envelope
+    ) -> tuple[int, str, dict[str, object]]:
+        """Carry out `plan`; returns the milter reply, the action word and log fields."""
+        disposition = plan.disposition
+        action = plan.applied_action.value
+        extra: dict[str, object] = {}
+        if isinstance(disposition, Reject | TempFail):
+            self.setreply(disposition.code, disposition.xcode, disposition.text)
+            return (REJECT if isinstance(disposition, Reject) else TEMPFAIL), action, extra
+        hold_reason = None
+        if isinstance(disposition, Quarantine):
+            backend = self._rt.quarantine
+            result = backend.quarantine(QuarantineRequest(
+                raw=raw, complete=not self._buffer.truncated, verdict=verdict,
+                envelope=envelope, reason=disposition.reason,
+            ))
+            extra["quarantine"] = backend.name
+            if result.detail:
+                extra["quarantine_ref"] = result.detail
+            if result.outcome is QuarantineOutcome.DISCARD:
+                return DISCARD, action, extra  # stored durably by the backend
+            if result.outcome is QuarantineOutcome.TEMPFAIL:
+                text = f"Temporary failure, please retry (ref {self._queue_id or 'unknown'})"
+                self.setreply("451", "4.3.0", text)
+                return TEMPFAIL, "tempfail", extra
+            hold_reason = disposition.reason
+        for edit in plan.edits:
+            if isinstance(edit, AddHeader):
+                self.addheader(edit.name, edit.value)
+            elif isinstance(edit, ChangeHeader):
+                self.chgheader(edit.name, edit.index, edit.value)
+            elif isinstance(edit, RemoveHeader):
+                self.chgheader(edit.name, edit.index, "")  # empty value deletes
+        if hold_reason is not None:
+            self.quarantine(hold_reason)
+        return CONTINUE, action, extra
+
+    def _apply_on_error(self, started: float) -> int:
+        plan = error_plan(self._rt.config.on_error, self._header_facts())
+        disposition = plan.disposition
+        try:
+            if isinstance(disposition, TempFail):
+                self.setreply(disposition.code, disposition.xcode, disposition.text)
+                self._log_message(action="error-tempfail", fields={}, started=started)
+                return TEMPFAIL
+            self._log_message(action="error-accept", fields={}, started=started)
+        except Exception:
+            _log.error("error while handling an error", exc_info=True)
+        return TEMPFAIL if isinstance(disposition, TempFail) else CONTINUE
+
+    def _log_message(
+        self, action: str, fields: dict[str, object], started: float | None = None
+    ) -> None:
+        """The one line per message an admin greps for, keyed by queue id."""
+        rcpts: list[str] = self._rcpts[:MAX_RCPTS_LOGGED]
+        if len(self._rcpts) > MAX_RCPTS_LOGGED:
+            rcpts.append(f"+{len(self._rcpts) - MAX_RCPTS_LOGGED} more")
+        line: dict[str, object] = {"queue_id": self._queue_id or "-", "action": action}
+        line.update(fields)
+        line.update({
+            "from": f"<{self._mail_from}>",
+            "rcpts": rcpts,
+            "msgid": self._buffer.message_id_text(),
+            "size": self._buffer.size,
+            "client": self._client_ip or "",
+        })
+        if self._rt.config.mode == "monitor":
+            line["mode"] = "monitor"
+        if started is not None:
+            line["ms"] = round((time.perf_counter() - started) * 1000, 2)
+        logsetup.log_fields(_log, logging.INFO, "message", line)
+
+
+def _with_note(verdict: Verdict, note: str) -> Verdict:
+    return dataclasses.replace(verdict, notes=(*verdict.notes, note))

@@ -1,0 +1,1 @@
+"""Process plumbing around the milter: systemd notify, sockets, privileges, reload."""
