@@ -97,6 +97,57 @@ class LoggingConfig:
 
 
 @dataclass(frozen=True)
+class DnsblZone:
+    # A client-IP blocklist: the client's address is looked up as <reversed ip>.<zone>.
+    zone: str = ""
+    # Whether the list answers IPv6 queries (32 reversed nibbles); false skips IPv6 clients.
+    ipv6: bool = True
+
+
+@dataclass(frozen=True)
+class WalletZone:
+    # A crypto-address blocklist: each checksum-valid address is looked up under the zone.
+    zone: str = ""
+    # raw: <address>.<zone>; sha1: <40 hex digits of SHA-1(address)>.<zone> (docs/dns.md).
+    label: Literal["raw", "sha1"] = "sha1"
+    # Only look up these currencies (btc, ltc, doge, bch, eth, trx, xmr); empty: all.
+    currencies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SpfConfig:
+    # Check SPF for messages whose From is also a recipient (the "sent from your own
+    # account" scam); a failure is scored by the DNS_SELF_SENT_SPF_FAIL rule.
+    enabled: bool = True
+    # dns: evaluate SPF here (pyspf over our resolver);
+    # authentication-results: trust the spf= result in the Authentication-Results header
+    # whose authserv-id is `authserv_id` (added by your own MTA or SPF policy service).
+    source: Literal["dns", "authentication-results"] = "dns"
+    authserv_id: str = ""
+
+
+@dataclass(frozen=True)
+class DnsConfig:
+    enabled: bool = True
+    # Resolvers to ask (IP addresses); empty: the system's (/etc/resolv.conf).
+    nameservers: tuple[str, ...] = ()
+    port: int = 53
+    # Longest wait for DNS answers at the end of a message, for all lookups together.
+    budget_ms: int = 500
+    # Answers kept (TTL-respecting, negative answers included); 0 turns the cache off.
+    cache_size: int = 10000
+    # Lookups in flight at once across all connections.
+    max_concurrent: int = 32
+    # None by default: public lists refuse queries from big shared resolvers.
+    client_blocklists: tuple[DnsblZone, ...] = ()
+    wallet_blocklists: tuple[WalletZone, ...] = ()
+    max_wallet_lookups: int = 10  # addresses looked up per message (per zone)
+    spf: SpfConfig = field(default_factory=SpfConfig)
+    # Look up the envelope sender's domain: NXDOMAIN or no MX/A/AAAA is a weak signal.
+    sender_domain: bool = True
+
+
+@dataclass(frozen=True)
 class Config:
     # enforce: act on the thresholds; monitor: only log and tag, for a first deployment.
     mode: Literal["enforce", "monitor"] = "enforce"
@@ -117,5 +168,6 @@ class Config:
     decision_log: DecisionLogConfig = field(default_factory=DecisionLogConfig)
     allow: AllowConfig = field(default_factory=AllowConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    dns: DnsConfig = field(default_factory=DnsConfig)
     # Where the config was read from, for messages; not a YAML key.
     source: str = field(default="<built-in defaults>", compare=False, metadata={"internal": True})
