@@ -50,19 +50,16 @@ class MessageBuffer:
         else:
             self.truncated = True
 
-    def add_body(self, chunk: bytes) -> bool:
-        """Keep what fits under the cap; False once the cap is reached (skip the rest)."""
+    def add_body(self, chunk: bytes) -> None:
+        """Keep what fits under the cap; beyond it, only count."""
         self.size += len(chunk)
         room = self.cap - self.kept
-        if room <= 0:
-            self.truncated = True
-            return False
         if len(chunk) > room:
-            chunk = chunk[:room]
             self.truncated = True
-        self._body.append(chunk)
-        self.kept += len(chunk)
-        return not self.truncated
+            chunk = chunk[:max(room, 0)]
+        if chunk:
+            self._body.append(chunk)
+            self.kept += len(chunk)
 
     def raw(self) -> bytes:
         return b"".join(self._headers) + CRLF + b"".join(self._body)
