@@ -61,9 +61,11 @@ def log_fields(
 
 
 def _quote(value: str) -> str:
-    if value and not any(ch in value for ch in ' "=\\'):
+    # Readable logfmt: quote values with spaces, quotes or '='. Backslashes stay single so
+    # sanitize()'s \xNN escapes read as such; JSON is the format for machines.
+    if value and not any(ch in value for ch in ' "='):
         return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + value.replace('"', '\\"') + '"'
 
 
 def _render_value(value: object) -> str:
