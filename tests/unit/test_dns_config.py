@@ -70,7 +70,8 @@ def test_errors_in_list_items_name_the_item_and_its_line(tmp_path: Path) -> None
     )
     errors = errors_of(path)
     assert f"{path}:9: dns.client_blocklists[3].ipv7: unknown key (known: ipv6, zone)" in errors
-    assert f"{path}:11: dns.wallet_blocklists[0].label: must be one of raw, sha1, not 'md5'" in errors
+    assert (f"{path}:11: dns.wallet_blocklists[0].label: must be one of raw, sha1, not 'md5'"
+            in errors)
     path.write_text(path.read_text().replace("      ipv7: true\n", "").replace("label: md5, ", ""))
     assert errors_of(path) == [
         f"{path}:2: dns.nameservers: not an IP address: 'resolver.example'",

@@ -199,6 +199,135 @@ def _header_present(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
     return f"{params['name']}: {value[:60]}" if value is not None else None
 
 
+# --- DNS evidence -----------------------------------------------------------------------
+# The dns layer (extortion_milter.dns) does the lookups and hands their results to
+# Engine.decide as `external` facts; these builtins only read them (docs/dns.md):
+#   dnsbl:<zone>                  -> "127.0.0.2,127.0.0.4"  answers for the client IP
+#   walletbl:<zone>:<address>     -> "127.0.0.2"            answers for a crypto address
+#   spf:<domain>                  -> "fail"                 SPF result for a From=To domain
+#   sender_domain:<domain>        -> "nxdomain"             nxdomain | no_mail_host | null_mx
+
+SPF_RESULTS = ("pass", "fail", "softfail", "neutral", "none", "permerror")
+SENDER_DOMAIN_PROBLEMS = ("nxdomain", "no_mail_host", "null_mx")
+
+
+def _zone(value: Any) -> str:
+    if value == "any":
+        return "any"
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_.-]{1,253}", value):
+        raise ValueError("must be a DNS zone name or any")
+    return value.rstrip(".").lower()
+
+
+def _parse_ipv4(text: str) -> int:
+    parts = text.strip().split(".")
+    if len(parts) != 4 or not all(p.isdigit() and int(p) <= 255 for p in parts):
+        raise ValueError(f"not an IPv4 address: {text!r}")
+    return int.from_bytes(bytes(int(p) for p in parts), "big")
+
+
+def _codes(value: Any) -> tuple[tuple[int, int], ...]:
+    """Answer codes as inclusive ranges: 127.0.0.2, 127.0.0.4-127.0.0.7 or 127.0.0.0/24."""
+    if not isinstance(value, list) or not value:
+        raise ValueError("must be a non-empty list of addresses, a-b ranges or a/n networks")
+    ranges: list[tuple[int, int]] = []
+    for item in value:
+        text = str(item)
+        if "/" in text:
+            base, _, bits = text.partition("/")
+            if not bits.isdigit() or int(bits) > 32:
+                raise ValueError(f"bad network {text!r}")
+            size = 1 << (32 - int(bits))
+            low = _parse_ipv4(base) & ~(size - 1)
+            ranges.append((low, low + size - 1))
+        elif "-" in text:
+            first, _, last = text.partition("-")
+            low, high = _parse_ipv4(first), _parse_ipv4(last)
+            if low > high:
+                raise ValueError(f"empty range {text!r}")
+            ranges.append((low, high))
+        else:
+            ranges.append((_parse_ipv4(text), _parse_ipv4(text)))
+    return tuple(ranges)
+
+
+def _choices(allowed: tuple[str, ...]) -> Callable[[Any], tuple[str, ...]]:
+    def check(value: Any) -> tuple[str, ...]:
+        if not isinstance(value, list) or not value or any(v not in allowed for v in value):
+            raise ValueError(f"must be a non-empty list of {', '.join(allowed)}")
+        return tuple(value)
+
+    return check
+
+
+def _matching_codes(answers: str, codes: tuple[tuple[int, int], ...]) -> list[str]:
+    """The answers (comma-separated IPv4) within `codes`; every answer when codes is empty."""
+    found = []
+    for answer in answers.split(","):
+        answer = answer.strip()
+        try:
+            number = _parse_ipv4(answer)
+        except ValueError:
+            continue
+        if not codes or any(low <= number <= high for low, high in codes):
+            found.append(answer)
+    return found
+
+
+def _zone_wanted(zone: str, params: Mapping[str, Any]) -> bool:
+    return bool(params["zone"] == "any" or zone == params["zone"])
+
+
+def _dnsbl(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
+    client = facts.envelope.client_ip if facts.envelope and facts.envelope.client_ip else "client"
+    for key, answers in sorted(facts.external.items()):
+        kind, _, zone = key.partition(":")
+        if kind != "dnsbl" or not _zone_wanted(zone, params):
+            continue
+        codes = _matching_codes(answers, params["codes"])
+        if codes:
+            return f"{client} listed in {zone} ({', '.join(codes)})"
+    return None
+
+
+def _wallet_listed(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
+    listed: list[str] = []
+    for key, answers in sorted(facts.external.items()):
+        kind, _, rest = key.partition(":")
+        zone, _, address = rest.partition(":")
+        if kind != "walletbl" or not address or not _zone_wanted(zone, params):
+            continue
+        codes = _matching_codes(answers, params["codes"])
+        if codes:
+            listed.append(f"{address} listed in {zone} ({', '.join(codes)})")
+    if not listed:
+        return None
+    more = f" (+{len(listed) - 1} more)" if len(listed) > 1 else ""
+    return listed[0] + more
+
+
+def _spf_self_sent_fail(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
+    if facts.envelope is not None and facts.envelope.authenticated:
+        return None  # the sender logged in: whatever SPF says, it is not a spoof
+    sender = _from_equals_to(facts, params)
+    if sender is None:
+        return None
+    domain = sender.rpartition("@")[2].lower()
+    result = facts.external.get(f"spf:{domain}")
+    if result not in params["results"]:
+        return None
+    client = facts.envelope.client_ip if facts.envelope and facts.envelope.client_ip else None
+    return f"SPF {result} for {domain}" + (f" from {client}" if client else "")
+
+
+def _sender_domain_unresolvable(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
+    for key, problem in sorted(facts.external.items()):
+        kind, _, domain = key.partition(":")
+        if kind == "sender_domain" and problem in params["problems"]:
+            return f"{domain}: {problem.replace('_', ' ')}"
+    return None
+
+
 BUILTINS: dict[str, Builtin] = {
     "crypto_address": Builtin(
         params={"currencies": _currencies, "valid": _bool_or_any, "in_url": _bool_or_any,
@@ -215,6 +344,17 @@ BUILTINS: dict[str, Builtin] = {
     "deadline": Builtin({}, _deadline, {}),
     "hidden_text": Builtin({"min_chars": _positive_int}, _hidden_text, {"min_chars": 40}),
     "header_present": Builtin({"name": _header_name}, _header_present, {"name": None}),
+    "dnsbl": Builtin({"zone": _zone, "codes": _codes}, _dnsbl, {"zone": "any", "codes": ()}),
+    "wallet_listed": Builtin(
+        {"zone": _zone, "codes": _codes}, _wallet_listed, {"zone": "any", "codes": ()},
+    ),
+    "spf_self_sent_fail": Builtin(
+        {"results": _choices(SPF_RESULTS)}, _spf_self_sent_fail, {"results": ("fail",)},
+    ),
+    "sender_domain_unresolvable": Builtin(
+        {"problems": _choices(SENDER_DOMAIN_PROBLEMS)}, _sender_domain_unresolvable,
+        {"problems": SENDER_DOMAIN_PROBLEMS},
+    ),
 }
 
 
