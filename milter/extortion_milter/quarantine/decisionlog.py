@@ -1,0 +1,183 @@
+"""The decision log: every verdict the milter reaches, one JSON object per line.
+
+Postfix does not record why it held or refused a message; this file does, for every
+message (accepted, tagged, quarantined, rejected, skipped or failed), keyed by queue id.
+`quarantine list` joins it with the hold queue and `quarantine stats` counts it.
+
+The file survives rotation: before each write the path is stat'ed and compared with the
+open file (device and inode); when logrotate moved or deleted it, it is reopened
+(created 0600). `copytruncate` works too, since writes append. Each record is a single
+write() of one ASCII line under a lock, so threads never interleave. A failing write
+never affects mail: it is reported on the daemon log at most once a minute.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..actions.quarantine import QuarantineResult
+from ..config.schema import Config
+from ..engine.types import Action, Envelope, Verdict
+
+log = logging.getLogger("extortion_milter.decisionlog")
+
+FILE_MODE = 0o600
+ERROR_INTERVAL = 60.0
+
+
+class DecisionLog:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._fd: int | None = None
+        self._ident: tuple[int, int] | None = None
+        self._lock = threading.Lock()
+        self._last_error = 0.0
+        self.errors = 0
+
+    def _open(self) -> None:
+        self._close()
+        with contextlib.suppress(FileExistsError):
+            self.path.parent.mkdir(mode=0o750, parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+                     | os.O_NOFOLLOW, FILE_MODE)
+        st = os.fstat(fd)
+        self._fd, self._ident = fd, (st.st_dev, st.st_ino)
+
+    def _close(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+        self._fd, self._ident = None, None
+
+    def _rotated(self) -> bool:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return True
+        return (st.st_dev, st.st_ino) != self._ident
+
+    def write(self, record: Mapping[str, Any]) -> bool:
+        """Append one record; False (and a rate-limited error on the daemon log) on failure."""
+        line = (json.dumps(record, ensure_ascii=True, separators=(",", ":"), default=str)
+                + "\n").encode("ascii")
+        with self._lock:
+            try:
+                if self._fd is None or self._rotated():
+                    self._open()
+                assert self._fd is not None
+                os.write(self._fd, line)
+                return True
+            except OSError as exc:
+                self.errors += 1
+                self._close()
+                now = time.monotonic()
+                if now - self._last_error >= ERROR_INTERVAL or self._last_error == 0.0:
+                    self._last_error = now
+                    log.error("decision log %s: cannot write (%s); %d record(s) lost so far",
+                              self.path, exc, self.errors)
+                return False
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+
+def open_decision_log(config: Config) -> DecisionLog | None:
+    """The configured decision log (opened lazily at the first write), or None if off."""
+    path = config.decision_log.path.strip()
+    return DecisionLog(path) if path else None
+
+
+def decision_record(
+    *,
+    envelope: Envelope,
+    verdict: Verdict | None,
+    applied: str,
+    mode: str = "",
+    subject: str | None = None,
+    message_id: str | None = None,
+    quarantine: QuarantineResult | None = None,
+    backend: str | None = None,
+    skipped: str | None = None,
+    release_id: str | None = None,
+    error: str | None = None,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """One decision log record.
+
+    `applied` is what was done to the message: accept, tag, quarantine (stored or held),
+    reject, tempfail, or skip (not scanned: see `skipped`). The Subject is only recorded
+    for verdicts above accept: the log must explain quarantines without copying every
+    user's subject lines.
+    """
+    now = time.time() if now is None else now
+    record: dict[str, Any] = {
+        "time": round(now, 3),
+        "time_iso": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+        "queue_id": envelope.queue_id or "",
+        "client_ip": envelope.client_ip or "",
+        "helo": envelope.helo or "",
+        "mail_from": envelope.mail_from or "",
+        "rcpts": list(envelope.rcpts),
+        "applied": applied,
+    }
+    if mode:
+        record["mode"] = mode
+    if message_id:
+        record["message_id"] = message_id
+    if verdict is not None:
+        data = verdict.to_dict()
+        record["action"] = data["action"]
+        record["score"] = data["score"]
+        record["rules"] = data["rules"]
+        if verdict.addresses:
+            record["crypto_addresses"] = data["crypto_addresses"]
+        if verdict.notes:
+            record["notes"] = data["notes"]
+        record["ruleset_version"] = verdict.ruleset_version
+        if subject is not None and verdict.action is not Action.ACCEPT:
+            record["subject"] = subject
+    if quarantine is not None:
+        record["quarantine"] = {
+            "backend": backend or "",
+            "outcome": quarantine.outcome.value,
+            "detail": quarantine.detail,
+        }
+    if skipped:
+        record["skipped"] = skipped
+    if release_id:
+        record["release_id"] = release_id
+    if error:
+        record["error"] = error
+    return record
+
+
+def log_files(path: Path) -> list[Path]:
+    """The log and its newest plain rotation (`.1`), oldest first; compressed ones are not
+    read."""
+    return [p for p in (path.with_name(path.name + ".1"), path) if p.is_file()]
+
+
+def read_decisions(path: str | Path, since: float | None = None) -> Iterator[dict[str, Any]]:
+    """Records of the decision log (and its `.1` rotation), oldest first; malformed lines
+    are skipped. Raises PermissionError when the log exists but cannot be read."""
+    for file in log_files(Path(path)):
+        with open(file, "rb") as handle:
+            for line in handle:
+                try:
+                    record = json.loads(line)
+                except ValueError:
+                    continue
+                if not isinstance(record, dict):
+                    continue
+                if since is not None and float(record.get("time", 0) or 0) < since:
+                    continue
+                yield record
