@@ -10,6 +10,8 @@ from extortion_milter.config.build import build_engine
 from extortion_milter.config.loader import load_config
 from extortion_milter.engine.engine import Engine
 
+from .dnsserver import dead_dns_server, dns_server  # noqa: F401  fixtures for every layer
+
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "tests" / "corpus"
 
