@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import sys
 from typing import TextIO
 
+from ..dns import DnsChecker, envelope_sender_for_check, lookup_once
 from ..engine.engine import Engine
-from ..engine.types import Verdict
+from ..engine.types import Envelope, Verdict
 from ..sanitize import one_line
 from .common import EXIT_INPUT, EXIT_OK, engine_from_args
 from .inputs import iter_messages
@@ -23,14 +25,19 @@ message; Maildir tmp/ and hidden files are skipped), an mbox file (one result pe
 message), or - for standard input.
 
 Exit status: 0 when every message was scanned, whatever the verdicts; 1 when some input
-could not be read; 2 for a bad config or rule file."""
+could not be read; 2 for a bad config or rule file.
+
+DNS checks run as configured (dns: in the config) unless --no-dns is given. With no SMTP
+session the client IP is unknown, so client blocklists and SPF need --client-ip; the
+sender domain is --mail-from's, else the message's Return-Path, else its From."""
 
 EPILOG = """\
 examples:
   extortion-milter check suspicious.eml
   extortion-milter check --explain ~/Maildir/.Junk/cur
   extortion-milter check --json /var/mail/alice | jq 'select(.action != "accept")'
-  extortion-milter check -o thresholds.reject=20 message.eml"""
+  extortion-milter check -o thresholds.reject=20 message.eml
+  extortion-milter check --client-ip 1.2.3.4 --mail-from x@example.net message.eml"""
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
@@ -45,11 +52,29 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
                         help="one JSON object per message per line")
     parser.add_argument("--explain", action="store_true",
                         help="also print each rule's description and where it is defined")
+    dns = parser.add_argument_group("DNS checks (docs/dns.md)")
+    dns.add_argument("--no-dns", action="store_true", help="make no DNS lookups")
+    dns.add_argument("--client-ip", type=_ip_address, metavar="IP",
+                     help="the SMTP client to assume (client blocklists, SPF; private and "
+                     "documentation addresses are never looked up)")
+    dns.add_argument("--helo", metavar="NAME", help="the HELO name to assume (SPF)")
+    dns.add_argument("--mail-from", metavar="ADDRESS", help="the envelope sender to assume")
     parser.set_defaults(func=run_check)
 
 
+def _ip_address(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an IP address: {text!r}") from None
+
+
 def run_check(args: argparse.Namespace) -> int:
-    _config, engine = engine_from_args(args)
+    config, engine = engine_from_args(args)
+    checker = None if args.no_dns or not config.dns.enabled else DnsChecker.from_config(config)
+    envelope = None
+    if args.client_ip or args.helo or args.mail_from:
+        envelope = Envelope(client_ip=args.client_ip, helo=args.helo, mail_from=args.mail_from)
     status = EXIT_OK
     out = sys.stdout
     for item in iter_messages(args.paths):
@@ -57,12 +82,20 @@ def run_check(args: argparse.Namespace) -> int:
             print(f"extortion-milter: {item.path}: {item.error}", file=sys.stderr)
             status = EXIT_INPUT
             continue
-        verdict = engine.scan(item.raw)
+        if checker is None:
+            verdict = engine.scan(item.raw, envelope)
+        else:
+            facts = engine.prepare(item.raw)
+            external = lookup_once(checker, facts, args.client_ip, args.helo,
+                                   envelope_sender_for_check(facts, args.mail_from))
+            verdict = engine.decide(facts, envelope, external)
         if args.json:
             record = {"path": item.path, **verdict.to_dict()}
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             _print_human(out, item.path, verdict, engine_sources(engine) if args.explain else None)
+    if checker is not None:
+        checker.close()
     return status
 
 
