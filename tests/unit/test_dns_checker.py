@@ -292,6 +292,30 @@ def test_retransmits_stop_at_the_deadline(dead_dns_server: DnsTestServer) -> Non
     assert dead_dns_server.queries() == 4  # a retransmit every try_timeout, none after
 
 
+def test_a_silent_resolver_is_paused_then_tried_again(dead_dns_server: DnsTestServer) -> None:
+    resolver = CachingResolver(["127.0.0.1"], dead_dns_server.port, try_timeout=0.05,
+                               pause_after=2, pause_seconds=0.3)
+    for _ in range(2):
+        assert resolver.lookup("x.test", "A", time.monotonic() + 0.1).status is Status.TIMEOUT
+    sent = dead_dns_server.queries()
+    started = time.monotonic()
+    assert resolver.lookup("y.test", "A", started + 0.1).status is Status.SKIPPED
+    assert time.monotonic() - started < 0.05 and dead_dns_server.queries() == sent
+    time.sleep(0.3)
+    assert resolver.lookup("y.test", "A", time.monotonic() + 0.1).status is Status.TIMEOUT
+    assert dead_dns_server.queries() > sent
+    assert resolver.counters.get("paused") == 2
+
+
+def test_any_answer_resets_the_silence_count(dns_server: DnsTestServer) -> None:
+    resolver = CachingResolver(["127.0.0.1"], dns_server.port, try_timeout=0.05,
+                               pause_after=2, pause_seconds=30)
+    dns_server.drop.add("dead.test")
+    for name in ("dead.test", "doesnotexist.test", "dead.test", "aonly.test", "dead.test"):
+        resolver.lookup(name, "A", time.monotonic() + 0.1)
+    assert resolver.counters.get("paused") == 0
+
+
 def test_a_client_lookup_that_failed_is_retried_for_the_next_message(
         dns_server: DnsTestServer) -> None:
     checker = DnsChecker(dns_config(dns_server, client_blocklists=(DnsblZone(BL_ZONE),)))

@@ -101,17 +101,26 @@ class CachingResolver:
     is spent, so the exchange loop is ours: dnspython builds, sends (UDP, TCP when the
     answer is truncated) and parses; we retransmit after `try_timeout` to the next server,
     drop servers that fail (SERVFAIL, REFUSED, unreachable) and stop at the deadline.
+
+    When `pause_after` lookups in a row get no packet back from any server, lookups are
+    skipped for `pause_seconds` (then tried again): a dead resolver costs a few messages
+    their budget, not every message.
     """
 
     def __init__(self, nameservers: Iterable[str] = (), port: int = 53, cache_size: int = 10000,
-                 try_timeout: float = 0.2, counters: Counters | None = None) -> None:
+                 try_timeout: float = 0.2, counters: Counters | None = None,
+                 pause_after: int = 5, pause_seconds: float = 5.0) -> None:
         self.nameservers = list(nameservers) or system_nameservers()
         self.port = port
         self.try_timeout = max(MIN_TRY_TIMEOUT, try_timeout)
         self.cache: TTLCache[tuple[str, str], Answer] = TTLCache(cache_size)
         self.counters = counters or Counters()
+        self.pause_after = pause_after
+        self.pause_seconds = pause_seconds
         self._lock = threading.Lock()
         self._inflight: dict[tuple[str, str], Future[Answer]] = {}
+        self._silent = 0  # lookups in a row that heard nothing from any server
+        self._paused_until = 0.0
 
     def lookup(self, name: str, rdtype: str, deadline: float) -> Answer:
         """Records of `rdtype` for `name` (absolute; a trailing dot is optional), waiting
@@ -151,8 +160,11 @@ class CachingResolver:
         return answer
 
     def _resolve(self, name: str, rdtype: str, deadline: float) -> Answer:
-        if deadline - time.monotonic() <= 0:
+        now = time.monotonic()
+        if deadline - now <= 0:
             return self._failed(name, rdtype, Status.SKIPPED, "budget spent before sending")
+        if now < self._paused_until:
+            return self._failed(name, rdtype, Status.SKIPPED, "resolvers not answering")
         response = self._exchange(dns.message.make_query(name, rdtype, use_edns=0,
                                                          payload=1232), deadline)
         if isinstance(response, Answer):
@@ -184,6 +196,8 @@ class CachingResolver:
             for server in list(servers):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
+                    if not failures:
+                        self._heard(False)
                     return Answer(Status.TIMEOUT, detail="; ".join(failures) or "no answer")
                 try:
                     self.counters.add("queries")
@@ -202,6 +216,7 @@ class CachingResolver:
                     failures.append(f"{server}: {exc}")
                     servers.remove(server)
                     continue
+                self._heard(True)
                 rcode = response.rcode()
                 if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                     if isinstance(response, dns.message.QueryMessage):
@@ -211,6 +226,22 @@ class CachingResolver:
                     failures.append(f"{server}: {dns.rcode.to_text(rcode)}")
                 servers.remove(server)
         return Answer(Status.SERVFAIL, detail="; ".join(failures))
+
+    def _heard(self, anything: bool) -> None:
+        """Track servers that went silent; pause lookups when they all seem dead."""
+        with self._lock:
+            if anything:
+                self._silent = 0
+                return
+            self._silent += 1
+            if self._silent < self.pause_after or self.pause_after <= 0:
+                return
+            self._paused_until = time.monotonic() + self.pause_seconds
+            first = self._silent == self.pause_after  # not yet warned since the last answer
+        self.counters.add("paused")
+        log.log(logging.WARNING if first else logging.DEBUG,
+                "dns: %d lookups in a row got no answer from %s; skipping DNS checks for %gs",
+                self._silent, ", ".join(self.nameservers), self.pause_seconds)
 
     def _failed(self, name: str, rdtype: str, status: Status, detail: str) -> Answer:
         self.counters.add(status.value)
