@@ -331,6 +331,19 @@ def test_a_client_lookup_that_failed_is_retried_for_the_next_message(
     checker.close()
 
 
+def test_probe_zones_finds_lists_that_refuse_us(dns_server: DnsTestServer) -> None:
+    checker = DnsChecker(dns_config(dns_server, client_blocklists=(
+        DnsblZone(BL_ZONE), DnsblZone(BL_ZONE_V4ONLY), DnsblZone("unknown.test"))))
+    problems = checker.probe_zones()
+    assert problems == [
+        f"{BL_ZONE_V4ONLY}: test point 127.0.0.2 is not listed (nxdomain): "
+        "the list may refuse this resolver",
+        "unknown.test: test point 127.0.0.2 is not listed (nxdomain): "
+        "the list may refuse this resolver",
+    ]
+    checker.close()
+
+
 def test_disabled_or_closed_checkers_do_nothing_and_never_raise(
         dns_server: DnsTestServer) -> None:
     disabled = DnsChecker(dns_config(dns_server, enabled=False))

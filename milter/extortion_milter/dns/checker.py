@@ -100,6 +100,31 @@ class DnsChecker:
         counts["cache_entries"] = len(self.resolver.cache)
         return counts
 
+    def probe_zones(self, timeout: float = 2.0) -> list[str]:
+        """Problems with the client blocklists, for a warning at startup: each must list
+        its RFC 5782 test point 127.0.0.2. A list that refuses our resolver often answers
+        NXDOMAIN for everything, which would otherwise pass silently."""
+        problems: list[str] = []
+        if not self.enabled:
+            return problems
+        deadline = time.monotonic() + timeout
+        for zone in self.config.client_blocklists:
+            name = _zone_name(zone.zone)
+            answer = self.resolver.lookup(f"2.0.0.127.{name}", "A", deadline)
+            codes = [r.to_text() for r in answer.records]
+            if answer.status is Status.OK and self._listing(name, answer).facts.get("codes"):
+                continue
+            if answer.status is Status.OK:
+                problems.append(f"{name}: test point 127.0.0.2 answered {','.join(codes)}: "
+                                "the list refuses this resolver")
+            elif answer.status.definitive:
+                problems.append(f"{name}: test point 127.0.0.2 is not listed "
+                                f"({answer.status.value}): the list may refuse this resolver")
+            else:
+                problems.append(f"{name}: no answer for the test point "
+                                f"({answer.status.value}: {answer.detail})")
+        return problems
+
     def close(self) -> None:
         """Stop the worker threads (a reload builds a new checker). Lookups asked for
         afterwards are skipped, not raised."""
