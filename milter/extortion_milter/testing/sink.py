@@ -67,11 +67,13 @@ def parse_dump(path: Path) -> SunkMessage:
 
 
 class SmtpSink:
-    """`smtp-sink` on 127.0.0.1:PORT writing one file per message into `dump_dir`."""
+    """`smtp-sink` on HOST:PORT writing one file per message into `dump_dir`."""
 
-    def __init__(self, dump_dir: Path, port: int | None = None, dump: bool = True) -> None:
+    def __init__(self, dump_dir: Path, port: int | None = None, dump: bool = True,
+                 host: str = "127.0.0.1") -> None:
         self.dump_dir = dump_dir
-        self.port = port or free_port()
+        self.host = host
+        self.port = port or free_port(host)
         self.dump = dump
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -83,13 +85,13 @@ class SmtpSink:
         argv = ["smtp-sink", "-u", "postfix"]
         if self.dump:
             argv += ["-d", f"{self.dump_dir}/%H%M%S."]
-        argv += [f"127.0.0.1:{self.port}", "1000"]
+        argv += [f"{self.host}:{self.port}", "1000"]
         try:
             self._proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
                                           stderr=subprocess.PIPE)
         except OSError as exc:
             raise HarnessError(f"cannot start smtp-sink (is postfix installed?): {exc}") from exc
-        wait_until(lambda: port_open("127.0.0.1", self.port) or self._exited(), 10,
+        wait_until(lambda: port_open(self.host, self.port) or self._exited(), 10,
                    "smtp-sink to listen")
         if self._exited():
             raise HarnessError(f"smtp-sink exited: {self._stderr()}")

@@ -8,6 +8,7 @@ from pathlib import Path
 from .milterproc import MilterProcess
 from .postfix import PostfixInstance
 from .procs import short_tmpdir
+from .sendmail import SINK_HOST, SendmailInstance, ensure_sendmail
 from .sink import SmtpSink
 
 
@@ -62,6 +63,52 @@ class PostfixStack:
                 shutil.copyfile(source, self.workdir / name)
 
     def __enter__(self) -> PostfixStack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class SendmailStack:
+    """A private Sendmail relaying to a sink on 127.0.0.2, wired to the milter."""
+
+    def __init__(self, workdir: Path, config: Path | None = None,
+                 overrides: list[str] | None = None) -> None:
+        self.workdir = workdir
+        self.base = short_tmpdir("em-sm-")
+        self.sink = SmtpSink(self.base / "sink", host=SINK_HOST)
+        self.milter = MilterProcess(self.base / "milter", self.base / "milter.sock",
+                                    config, overrides)
+        self.sendmail = SendmailInstance(self.base / "sendmail", ensure_sendmail(), self.sink,
+                                         self.milter.postfix_spec)
+
+    def start(self) -> None:
+        try:
+            self.sink.start()
+            self.milter.start()
+            self.sendmail.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        try:
+            self.sendmail.stop()
+        finally:
+            try:
+                if self.milter.running():
+                    self.milter.stop()
+            finally:
+                self.sink.stop()
+                self.workdir.mkdir(parents=True, exist_ok=True)
+                for source in (self.base / "milter" / "milter.log",
+                               self.base / "sendmail" / "sendmail.out"):
+                    if source.exists():
+                        shutil.copyfile(source, self.workdir / source.name)
+                shutil.rmtree(self.base, ignore_errors=True)
+
+    def __enter__(self) -> SendmailStack:
         self.start()
         return self
 
