@@ -1,7 +1,8 @@
 """The DNS checks, started as soon as their input is known and collected against a budget.
 
     checker = DnsChecker.from_config(config)          # one per loaded config
-    conn = checker.connection(client_ip, helo)        # at connect: client-IP blocklists
+    conn = checker.connection(client_ip)              # at connect: client-IP blocklists
+    conn.set_helo(helo)                               # at HELO (SPF's %{h})
     msg = conn.message(mail_from, authenticated)      # at MAIL FROM: sender domain
     msg.content(facts)                                # after Engine.prepare: wallets, SPF
     external = msg.collect()                          # waits at most the budget
@@ -261,6 +262,10 @@ class DnsConnection:
                         self._client.append((zone, self._start_client(zone, deadline)))
         except Exception:
             log.warning("dns: could not start client lookups", exc_info=True)
+
+    def set_helo(self, helo: str | None) -> None:
+        """At HELO/EHLO: the name SPF macros may use (%{h})."""
+        self.helo = helo or ""
 
     @property
     def public_client(self) -> bool:
