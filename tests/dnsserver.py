@@ -245,3 +245,18 @@ def dead_dns_server() -> Iterator[DnsTestServer]:
     with DnsTestServer() as server:
         server.drop_all = True
         yield server
+
+
+def main() -> None:
+    """`python -m tests.dnsserver [--drop]`: serve the test zones until killed, printing
+    the port first (the bench runs the server in its own process, off its GIL)."""
+    import sys
+
+    server = DnsTestServer()
+    server.drop_all = "--drop" in sys.argv[1:]
+    print(server.port, flush=True)
+    server._serve()
+
+
+if __name__ == "__main__":
+    main()
