@@ -344,6 +344,28 @@ def test_probe_zones_finds_lists_that_refuse_us(dns_server: DnsTestServer) -> No
     checker.close()
 
 
+def test_checks_no_rule_reads_are_not_run(dns_server: DnsTestServer) -> None:
+    from extortion_milter.config.schema import Config
+    from extortion_milter.engine.rules import BuiltinAtom, RuleInfo, RuleSet
+
+    def ruleset(*builtins: str) -> RuleSet:
+        atoms = tuple(BuiltinAtom(RuleInfo(f"R{i}", "", 1.0, None, (), "test"), name)
+                      for i, name in enumerate(builtins))
+        return RuleSet((), atoms, (), "test")
+
+    config = Config(dns=dns_config(dns_server))
+    none = DnsChecker.from_config(config, ruleset())
+    assert run(none, LISTED_V4, self_sent("spf-fail.test"), mail_from="x@doesnotexist.test",
+               ) == {}
+    assert dns_server.queries() == 0
+    only_sender = DnsChecker.from_config(config, ruleset("sender_domain_unresolvable"))
+    assert run(only_sender, LISTED_V4, self_sent("spf-fail.test"),
+               mail_from="x@doesnotexist.test") == {"sender_domain:doesnotexist.test": "nxdomain"}
+    assert dns_server.queries() == 1
+    none.close()
+    only_sender.close()
+
+
 def test_disabled_or_closed_checkers_do_nothing_and_never_raise(
         dns_server: DnsTestServer) -> None:
     disabled = DnsChecker(dns_config(dns_server, enabled=False))

@@ -71,7 +71,9 @@ def _ip_address(text: str) -> str:
 
 def run_check(args: argparse.Namespace) -> int:
     config, engine = engine_from_args(args)
-    checker = None if args.no_dns or not config.dns.enabled else DnsChecker.from_config(config)
+    checker = None
+    if not args.no_dns and config.dns.enabled:
+        checker = DnsChecker.from_config(config, engine.ruleset)
     envelope = None
     if args.client_ip or args.helo or args.mail_from:
         envelope = Envelope(client_ip=args.client_ip, helo=args.helo, mail_from=args.mail_from)

@@ -1,6 +1,6 @@
 """The DNS checks, started as soon as their input is known and collected against a budget.
 
-    checker = DnsChecker.from_config(config)          # one per loaded config
+    checker = DnsChecker.from_config(config, engine.ruleset)  # one per loaded config
     conn = checker.connection(client_ip)              # at connect: client-IP blocklists
     conn.set_helo(helo)                               # at HELO (SPF's %{h})
     msg = conn.message(mail_from, authenticated)      # at MAIL FROM: sender domain
@@ -16,6 +16,7 @@ The facts are the `external` keys the DNS builtins read (engine/builtins.py, doc
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import logging
 import threading
@@ -30,6 +31,7 @@ import dns.rdtypes.IN.A
 from ..config.schema import Config, DnsblZone, DnsConfig, WalletZone
 from ..engine.builtins import BUILTINS
 from ..engine.facts import ScanFacts
+from ..engine.rules import RuleSet
 from .names import (
     IPAddress,
     canonical_address,
@@ -80,8 +82,23 @@ class DnsChecker:
         self._refusal_warned: dict[str, float] = {}
 
     @classmethod
-    def from_config(cls, config: Config) -> DnsChecker:
-        return cls(config.dns, config.allow.trusted_networks)
+    def from_config(cls, config: Config, rules: RuleSet | None = None) -> DnsChecker:
+        """With `rules` (engine.ruleset), checks that no rule reads are not run: disabling
+        DNS_SENDER_DOMAIN_BAD, say, also stops its MX lookups."""
+        dns_config = config.dns
+        if rules is not None:
+            used = {atom.builtin for atom in rules.builtin_atoms}
+            dns_config = dataclasses.replace(
+                dns_config,
+                client_blocklists=dns_config.client_blocklists if "dnsbl" in used else (),
+                wallet_blocklists=(dns_config.wallet_blocklists
+                                   if "wallet_listed" in used else ()),
+                spf=dataclasses.replace(dns_config.spf, enabled=dns_config.spf.enabled
+                                        and "spf_self_sent_fail" in used),
+                sender_domain=(dns_config.sender_domain
+                               and "sender_domain_unresolvable" in used),
+            )
+        return cls(dns_config, config.allow.trusted_networks)
 
     # --- the API ------------------------------------------------------------------------
 
