@@ -90,10 +90,28 @@ class DecisionLog:
             self._close()
 
 
+_open_logs: dict[str, DecisionLog] = {}
+_open_logs_lock = threading.Lock()
+
+
 def open_decision_log(config: Config) -> DecisionLog | None:
-    """The configured decision log (opened lazily at the first write), or None if off."""
+    """The configured decision log (the file is opened at the first write), or None if off.
+
+    One object per path for the whole process, so a config reload that keeps the path
+    keeps the open file, and one that changes it leaves no stray descriptors behind.
+    """
     path = config.decision_log.path.strip()
-    return DecisionLog(path) if path else None
+    if not path:
+        return None
+    with _open_logs_lock:
+        log_ = _open_logs.get(path)
+        if log_ is None:
+            log_ = _open_logs[path] = DecisionLog(path)
+        for other, old in list(_open_logs.items()):
+            if other != path:
+                old.close()
+                del _open_logs[other]
+        return log_
 
 
 def decision_record(
