@@ -111,9 +111,9 @@ class DnsChecker:
         return time.monotonic() + self.budget
 
     def stats(self) -> dict[str, int]:
-        """Counts since start: lookups, cache_hits, queries (packets sent, retries aside),
+        """Counts since start: lookups, cache_hits, queries (packets sent, retransmits too),
         coalesced, nxdomain, nodata, timeout, servfail, error, skipped, late, refused,
-        client_listed, wallet_listed, spf_<result>, sender_<problem>, cache_entries."""
+        paused, client_listed, wallet_listed, spf_<result>, sender_<problem>, cache_entries."""
         counts = self.counters.snapshot()
         counts["cache_entries"] = len(self.resolver.cache)
         return counts
