@@ -270,7 +270,7 @@ def test_a_scan_exception_is_logged_and_handled_by_on_error(
     def explode(raw: bytes, envelope: object = None) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(holder.current.engine, "scan", explode)
+    monkeypatch.setattr(holder.current.engine, "prepare", explode)
     caplog.set_level(logging.INFO, "extortion_milter")
     ctx = connect()
     assert feed(ctx, message("TAGME")) == expected

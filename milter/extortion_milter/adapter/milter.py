@@ -33,7 +33,9 @@ from ..actions import (
     error_plan,
     plan_actions,
 )
+from ..dns import DnsConnection, DnsMessage
 from ..engine.types import Envelope, Verdict
+from . import scanpool
 from .buffer import MessageBuffer
 from .policy import bare_address
 from .runtime import Runtime, RuntimeHolder
@@ -78,6 +80,7 @@ class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
         self._rt: Runtime = holder.current
         self._client_ip: str | None = None
         self._helo: str | None = None
+        self._dns: DnsConnection | None = None
         self._in_message = False
         self._reset_message()
 
@@ -90,6 +93,8 @@ class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
         self._authenticated = False
         self._buffer = MessageBuffer(self._rt.config.limits.max_message_bytes)
         self._failed = False
+        self._skip: str | None = None  # why this message is not scanned, once known
+        self._dns_message: DnsMessage | None = None
 
     def _begin_message(self) -> None:
         self._end_message()
@@ -154,13 +159,21 @@ class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
     def connect(self, hostname: str, family: int, hostaddr: object) -> int:
         try:
             self._client_ip = client_ip_of(family, hostaddr)
+            checker = self._rt.dns
+            if checker is not None and not self._rt.policy.trusted_ip(self._client_ip):
+                self._dns = checker.connection(self._client_ip)  # client blocklists start
         except Exception:
             _log.error("error in connect callback", exc_info=True)
         return CONTINUE
 
     @noreply
     def hello(self, heloname: str) -> int:
-        self._helo = logsetup.sanitize(heloname, 255)
+        try:
+            self._helo = logsetup.sanitize(heloname, 255)
+            if self._dns is not None:
+                self._dns.set_helo(heloname)
+        except Exception:
+            _log.error("error in hello callback", exc_info=True)
         return CONTINUE
 
     @noreply
@@ -170,6 +183,10 @@ class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
             self._begin_message()
             self._mail_from = bare_address(mailfrom)
             self._authenticated = bool(self.getsymval("{auth_authen}"))
+            # Known already for most skips: then no DNS lookup is started for nothing.
+            self._skip = self._rt.policy.skip_reason(self._envelope())
+            if self._dns is not None and self._skip is None:
+                self._dns_message = self._dns.message(self._mail_from, self._authenticated)
         except Exception:
             self._fail("envfrom")
         return CONTINUE
@@ -192,7 +209,7 @@ class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
             self._note_queue_id()
             if self._failed:
                 return CONTINUE  # decided at end of message, with the rest of on_error
-            reason = self._rt.policy.skip_reason(self._envelope())
+            reason = self._skip or self._rt.policy.skip_reason(self._envelope())
             if reason is None:
                 return CONTINUE
             self._log_message(action="skip", fields={"reason": reason})
@@ -251,7 +268,13 @@ class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
             return self._apply_on_error(started)
         envelope = self._envelope()
         raw = self._buffer.raw()
-        verdict = self._rt.engine.scan(raw, envelope)
+        engine = self._rt.engine
+        facts = scanpool.run(engine.prepare, raw)
+        external: dict[str, str] = {}
+        if self._dns_message is not None:
+            self._dns_message.content(facts)  # wallet and SPF lookups; the budget starts
+            external = self._dns_message.collect()
+        verdict = scanpool.run(engine.decide, facts, envelope, external)
         note = self._buffer.truncation_note()
         if note:
             verdict = _with_note(verdict, note)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from ..actions.quarantine import QuarantineBackend, make_backend
 from ..config.build import build_engine
 from ..config.schema import Config
+from ..dns import DnsChecker
 from ..engine.types import Envelope
 from .policy import AllowPolicy
 
@@ -31,12 +32,16 @@ SELF_TEST_MESSAGE = (
 )
 
 
+RETIRE_GRACE_SECONDS = 600.0  # longer than any SMTP session should stay open
+
+
 @dataclass(frozen=True)
 class Runtime:
     config: Config
     engine: Engine
     policy: AllowPolicy
     quarantine: QuarantineBackend
+    dns: DnsChecker | None  # None: dns.enabled is false
     generation: int = 0
     loaded_at: float = field(default_factory=time.time)
 
@@ -45,13 +50,20 @@ def build_runtime(config: Config, generation: int = 0) -> Runtime:
     """Everything a connection needs, checked. Raises ConfigError(s) on bad config/rules."""
     engine = build_engine(config)
     engine.scan(SELF_TEST_MESSAGE, Envelope(queue_id="selftest"))
-    return Runtime(
-        config=config,
-        engine=engine,
-        policy=AllowPolicy.from_config(config.allow),
-        quarantine=make_backend(config),
-        generation=generation,
-    )
+    policy = AllowPolicy.from_config(config.allow)
+    quarantine = make_backend(config)
+    dns = DnsChecker.from_config(config) if config.dns.enabled else None
+    return Runtime(config, engine, policy, quarantine, dns, generation)
+
+
+def retire(runtime: Runtime, grace_seconds: float = RETIRE_GRACE_SECONDS) -> None:
+    """Release what a replaced runtime owns once the connections still using it are done
+    (a bounded wait: a connection that outlives it only loses its pending DNS lookups)."""
+    if runtime.dns is None:
+        return
+    timer = threading.Timer(grace_seconds, runtime.dns.close)
+    timer.daemon = True
+    timer.start()
 
 
 class RuntimeHolder:
@@ -63,8 +75,10 @@ class RuntimeHolder:
         self._inflight = 0
         self._idle = threading.Condition(self._lock)
 
-    def swap(self, runtime: Runtime) -> None:
-        self.current = runtime
+    def swap(self, runtime: Runtime) -> Runtime:
+        """Make `runtime` current for new connections; returns the one it replaces."""
+        old, self.current = self.current, runtime
+        return old
 
     def message_started(self) -> None:
         with self._lock:

@@ -49,6 +49,9 @@ def run_command(args: argparse.Namespace) -> int:
     except (ConfigError, ConfigErrors) as exc:
         print_config_errors(exc)
         return EXIT_CONFIG
+    if runtime.dns is not None:
+        for problem in runtime.dns.probe_zones():
+            _log.warning("dns: %s", problem)
     path, overrides = config_path(args), list(args.overrides or [])
     return run_daemon(config, RuntimeHolder(runtime), lambda: load_config(path, overrides))
 

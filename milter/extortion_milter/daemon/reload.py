@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 
 from .. import logsetup
-from ..adapter.runtime import Runtime, RuntimeHolder, build_runtime
+from ..adapter.runtime import Runtime, RuntimeHolder, build_runtime, retire
 from ..config.errors import ConfigError, ConfigErrors
 from ..config.schema import Config
 from . import notify
@@ -82,8 +82,10 @@ class Reloader:
                 logsetup.configure(config.logging)
             except ValueError as exc:
                 _log.error("reload failed, %s: %s", keeping, exc)
+                if new.dns is not None:
+                    new.dns.close()
                 return False
-        self._holder.swap(new)
+        retire(self._holder.swap(new))
         _log.info(
             "reloaded: ruleset %s (generation %d) from %s; new connections use it",
             new.engine.ruleset_version, new.generation, config.source,
