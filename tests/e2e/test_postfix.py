@@ -162,3 +162,31 @@ def test_sigterm_exits_cleanly(own_stack: PostfixStack) -> None:
     assert not milter.socket_path.exists()
     assert any(e.get("event") == "stopped" for e in milter.events())
     assert "Traceback" not in milter.log_text()
+
+
+def test_an_image_attachment_does_not_crash_the_milter(stack: PostfixStack) -> None:
+    """QR decoding (zxing-cpp, a nanobind extension) once aborted the whole process when
+    it ran on a libmilter thread; every later message then got 451."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    image = io.BytesIO()
+    Image.new("L", (64, 64), color=255).save(image, format="PNG")
+    encoded = base64.encodebytes(image.getvalue()).decode()
+    body = (
+        "This is a multi-part message.\n\n--b1\nContent-Type: text/plain\n\nSee the picture.\n"
+        "--b1\nContent-Type: image/png\nContent-Transfer-Encoding: base64\n"
+        f"Content-Disposition: attachment; filename=house.png\n\n{encoded}--b1--\n"
+    )
+    marker, raw = make_message(body=body)
+    raw = raw.replace(b"Content-Type: text/plain; charset=utf-8",
+                      b'Content-Type: multipart/mixed; boundary="b1"')
+    raw = raw.replace(b"This is a multi-part message.", f"Marker {marker}.".encode())
+    result = stack.postfix.send(raw)
+    assert result.accepted, result
+    stack.sink.find(marker)
+    assert milter_of(stack).running()
+    _, after = make_message("")
+    assert stack.postfix.send(after).accepted
