@@ -71,7 +71,7 @@ def run_daemon(
         version = holder.current.engine.ruleset_version
         _log.info("listening on %s (mode %s, ruleset %s, %s mode)",
                   spec, config.socket_mode, version, config.mode)
-        _print_wiring(spec)
+        _print_wiring(spec, config.socket_group)
         notify.ready(f"listening on {spec}, ruleset {version}")
 
     block_signals()
@@ -92,13 +92,21 @@ def run_daemon(
     return 0
 
 
-def _print_wiring(spec: str) -> None:
+def _print_wiring(spec: str, group: str) -> None:
     """The README's first command shows how to wire the milter in; a service log does not
     need it every start."""
     if not sys.stderr.isatty():
         return
-    print("\nWire it into Postfix (see docs/install.md):", file=sys.stderr)
+    out = sys.stderr
+    print("\nWire it into Postfix (docs/install.md has the details):", file=out)
     for line in sockets.postfix_wiring(spec):
-        print(f"  {line}", file=sys.stderr)
-    print(file=sys.stderr)
-
+        print(f"  {line}", file=out)
+    path = sockets.unix_path(spec)
+    if path is not None and not str(path).startswith("/var/spool/postfix/"):
+        print("Debian's smtpd runs chrooted in /var/spool/postfix and cannot see this path:\n"
+              "  use -o socket=unix:/var/spool/postfix/extortion-milter/milter.sock, or turn "
+              "the chroot off in master.cf.", file=out)
+    if path is not None and not group:
+        print("Postfix must be able to open the socket: -o socket_group=postfix, or add the "
+              "postfix user to this process's group.", file=out)
+    print(file=out)
