@@ -147,7 +147,7 @@ def test_list_table_fits_100_columns_and_escapes_nothing(cli: Cli) -> None:
     ids = [e.id for e in sorted(cli.store.iter_entries(), key=lambda e: e.time)]
     assert [line.split()[2] for line in lines[1:4]] == ids  # oldest first
     evil = lines[2]
-    assert "bounce@evil.…" in evil and "victim@examp…" in evil and "EXT_RECORDED…" in evil
+    assert "bounce@evil" in evil and "victim@exam" in evil and "EXT_RECORDED +1" in evil
     assert "3 message(s), 3 not released" in lines[-1]
 
 

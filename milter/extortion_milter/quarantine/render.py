@@ -100,8 +100,8 @@ def table(rows: Sequence[Row], width: int = 100) -> list[str]:
     fixed = {"TIME": 11, "ID": 17, "ST": 4, "SCORE": 5}
     flexible = ["FROM", "TO", "SUBJECT", "RULES"]
     spare = width - sum(fixed.values()) - (len(fixed) + len(flexible) - 1)
-    # 13/13/17/13 at 100 columns; wider terminals give most of the room to the subject.
-    base = {"FROM": 13, "TO": 13, "SUBJECT": 17, "RULES": 13}
+    # 12/12/15/17 at 100 columns; wider terminals give most of the room to the subject.
+    base = {"FROM": 12, "TO": 12, "SUBJECT": 15, "RULES": 17}
     widths = dict(base)
     extra = spare - sum(base.values())
     if extra < 0:
