@@ -11,7 +11,7 @@ from .. import __version__
 from .common import EXIT_CONFIG, common_parser
 
 # Each module has add_parser(subparsers, common) and sets `func` on its parser.
-SUBCOMMANDS = ("check", "lint", "corpus-eval")
+SUBCOMMANDS = ("run", "check", "lint", "quarantine", "demo", "corpus-eval")
 
 DESCRIPTION = """\
 extortion-milter stops sextortion and crypto-ransom mail at the MTA. It runs as a milter
@@ -20,8 +20,11 @@ answers `check`, so what check says is what the milter does."""
 
 EPILOG = """\
 start here:
+  extortion-milter run                     run the milter (prints the postconf lines to add)
   extortion-milter check message.eml       dry-run a message, see every rule that fired
   extortion-milter lint                    validate config and rules, run rule examples
+  extortion-milter quarantine list         review what was quarantined
+  extortion-milter demo                    a throwaway Postfix + milter, the sample corpus through it
   extortion-milter <command> --help        options of one command
 
 Config: /etc/extortion-milter/config.yaml if present, else built-in defaults; see

@@ -85,6 +85,8 @@ def run_corpus_eval(args: argparse.Namespace) -> int:
     results: list[Result] = []
     status = EXIT_OK
     for item in iter_messages(args.paths):
+        if PurePath(item.path).name.startswith("README"):
+            continue  # corpus folders document themselves
         label = label_of(item.path, args.label)
         if item.raw is None or label is None:
             reason = item.error or "no label (put it under extortion/ or a *ham* folder, or use --label)"
@@ -93,7 +95,9 @@ def run_corpus_eval(args: argparse.Namespace) -> int:
             continue
         verdict = engine.scan(item.raw)
         language, variant = language_and_variant(item.path)
-        results.append(Result(item.path, label, language, variant if label else "ham:" + variant,
+        if not label:
+            variant = "ham:" + variant.removeprefix("ham-")
+        results.append(Result(item.path, label, language, variant,
                               verdict.score, verdict.action, verdict.rule_ids))
     summary = summarize(results)
     if args.json:
@@ -127,7 +131,7 @@ def _table(title: str, results: Iterable[Result], key: str) -> list[str]:
     groups: dict[str, list[Result]] = defaultdict(list)
     for result in results:
         groups[getattr(result, key)].append(result)
-    lines = [f"{title:<22} {'extortion':>9} {'caught':>7} {'recall':>7} {'ham':>5} {'FP':>4} {'FP rate':>8}"]
+    lines = [f"{title:<26} {'extortion':>9} {'caught':>7} {'recall':>7} {'ham':>5} {'FP':>4} {'FP rate':>8}"]
     for name in sorted(groups):
         rows = groups[name]
         spam = [r for r in rows if r.extortion]
@@ -135,7 +139,7 @@ def _table(title: str, results: Iterable[Result], key: str) -> list[str]:
         caught = sum(r.flagged for r in spam)
         fps = sum(r.flagged for r in ham)
         lines.append(
-            f"{name:<22} {len(spam):>9} {caught:>7} {_rate(caught, len(spam)):>6.1f}% "
+            f"{name:<26} {len(spam):>9} {caught:>7} {_rate(caught, len(spam)):>6.1f}% "
             f"{len(ham):>5} {fps:>4} {_rate(fps, len(ham)):>7.2f}%"
         )
     return lines
