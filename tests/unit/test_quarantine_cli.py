@@ -81,6 +81,7 @@ EVIL_RAW = (
     b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
     b"I recorded you.\x1b[8m hidden \x1b[0m Pay 0.1 BTC \xe2\x80\xae reversed.\r\n"
     b"\xe4\xbd\xa0\xe5\xa5\xbd wide characters\r\n"
+    b"Innocent line\rOVERWRITTEN BY A CARRIAGE RETURN\r\n"
 )
 
 
@@ -147,7 +148,7 @@ def test_list_table_fits_100_columns_and_escapes_nothing(cli: Cli) -> None:
     ids = [e.id for e in sorted(cli.store.iter_entries(), key=lambda e: e.time)]
     assert [line.split()[2] for line in lines[1:4]] == ids  # oldest first
     evil = lines[2]
-    assert "bounce@evil" in evil and "victim@exam" in evil and "EXT_RECORDED +1" in evil
+    assert "bounce@evil" in evil and "victim@e… +1" in evil and "EXT_RECORDED +1" in evil
     assert "3 message(s), 3 not released" in lines[-1]
 
 
@@ -172,6 +173,8 @@ def test_show_explains_and_never_passes_escape_sequences(cli: Cli) -> None:
     evil = entries(cli.store)["QEVIL"]
     out = cli.ok("show", evil.id)
     assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert "\r" not in out  # a lone CR would overwrite the line before it
+    assert "Innocent line\nOVERWRITTEN BY A CARRIAGE RETURN" in out
     assert f"Quarantine id:  {evil.id}" in out
     assert "Envelope to:    victim@example.org, second@example.org" in out
     assert "Client:         203.0.113.9" in out

@@ -88,10 +88,15 @@ def row_for_entry(entry: Entry) -> Row:
                entry.rcpts, entry.subject, rules)
 
 
-def _short_list(items: Sequence[str]) -> str:
+def _short_list(items: Sequence[str], width: int) -> str:
+    """The first item, cut to leave room for " +N" when there are more."""
     if not items:
         return ""
-    return items[0] + (f" +{len(items) - 1}" if len(items) > 1 else "")
+    suffix = f" +{len(items) - 1}" if len(items) > 1 else ""
+    first = cell(items[0])
+    if display_width(first) + len(suffix) > width:
+        first = fit(first, max(1, width - len(suffix))).rstrip()
+    return first + suffix
 
 
 def table(rows: Sequence[Row], width: int = 100) -> list[str]:
@@ -124,9 +129,9 @@ def table(rows: Sequence[Row], width: int = 100) -> list[str]:
             "ST": STATUS_SHORT.get(row.status, row.status[:4]),
             "SCORE": "" if row.score is None else f"{row.score:5.1f}",
             "FROM": cell(row.sender) or "<>",
-            "TO": cell(_short_list(list(row.rcpts))),
+            "TO": _short_list(list(row.rcpts), cols["TO"]),
             "SUBJECT": cell(row.subject),
-            "RULES": cell(_short_list(list(row.rules))),
+            "RULES": _short_list(list(row.rules), cols["RULES"]),
         }
         lines.append(" ".join(fit(values[name], cols[name]) for name in order).rstrip())
     return lines
@@ -205,7 +210,8 @@ def message_text(raw: bytes, limit: int = 256 * 1024) -> str:
         filename = part.get_filename()
         disposition = part.get_content_disposition()
         if ctype in ("text/plain", "text/html") and disposition != "attachment":
-            text = _content(part)
+            # A lone CR would let a line overwrite the one before it on a terminal.
+            text = _content(part).replace("\r\n", "\n").replace("\r", "\n")
             if ctype == "text/html":
                 out.append("[text/html part, shown as text]")
                 text = _html_to_text(text)
