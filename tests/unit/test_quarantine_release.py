@@ -6,6 +6,7 @@ test can make it refuse a recipient or answer 452 to the message.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import socket
 import threading
@@ -39,6 +40,8 @@ class SmtpServer:
     rcpt_replies: dict[str, str] = field(default_factory=dict)
     delivered: list[Transaction] = field(default_factory=list)
     sessions: int = 0
+    auth: str = ""  # "user:password" to offer and require AUTH PLAIN
+    logins: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -78,7 +81,17 @@ class SmtpServer:
                 command = line.decode("utf-8", "replace").rstrip("\r\n")
                 verb = command[:4].upper()
                 if verb in ("EHLO", "HELO"):
-                    say("250-test.sink\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 PIPELINING")
+                    offer = "250-AUTH PLAIN\r\n" if self.auth else ""
+                    say(f"250-test.sink\r\n{offer}250-8BITMIME\r\n250-SMTPUTF8\r\n"
+                        "250 PIPELINING")
+                elif verb == "AUTH":
+                    _zero, user, password = base64.b64decode(command.split()[2]).split(b"\0")
+                    login = f"{user.decode()}:{password.decode()}"
+                    self.logins.append(login)
+                    say("235 2.7.0 Authentication successful" if login == self.auth
+                        else "535 5.7.8 Authentication failed")
+                elif verb == "MAIL" and self.auth and self.auth not in self.logins:
+                    say("530 5.7.0 Authentication required")
                 elif verb == "MAIL":
                     mail_from, rcpts = command.split(":", 1)[1].split()[0].strip("<>"), []
                     say("250 2.1.0 Ok")
@@ -257,3 +270,40 @@ def test_with_token_normalizes_line_ends_and_keeps_bodies() -> None:
     assert out == b"X-Extortion-Release: TOKEN\r\nSubject: a\r\n\r\nbody\r\n"
     assert with_token(b"Subject: only headers", "T") == (
         b"X-Extortion-Release: T\r\nSubject: only headers\r\n")
+
+
+def test_smtp_auth_with_a_password_file(store: Store, server: SmtpServer,
+                                        tmp_path: Path) -> None:
+    server.auth = "releaser:s3cret pass"
+    entry = store.add(RAW, VERDICT, ENVELOPE, "r")
+    secret = tmp_path / "password"
+    secret.write_text("s3cret pass\n")
+    config = replace(config_for(server), username="releaser", password_file=str(secret))
+    assert release(store, entry.id, config).ok
+    assert server.logins == ["releaser:s3cret pass"] and len(server.delivered) == 1
+    # A wrong password is an answer like any other: the message stays.
+    other = store.add(RAW, VERDICT, ENVELOPE, "r")
+    secret.write_text("wrong\n")
+    outcome = release(store, other.id, config)
+    assert not outcome.ok and "535 5.7.8 Authentication failed" in outcome.summary()
+    assert store.load(other.id).status == "held"
+
+
+def test_concurrent_releases_of_one_message_deliver_once(store: Store,
+                                                         server: SmtpServer) -> None:
+    entry = store.add(RAW, VERDICT, ENVELOPE, "r")
+    outcomes = []
+    barrier = threading.Barrier(6)
+
+    def worker() -> None:
+        barrier.wait()
+        outcomes.append(release(store, entry.id, config_for(server)))
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(o.ok for o in outcomes)
+    assert sum(1 for o in outcomes if o.delivered) == 1
+    assert len(server.delivered) == 1
