@@ -268,13 +268,7 @@ class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
             return self._apply_on_error(started)
         envelope = self._envelope()
         raw = self._buffer.raw()
-        engine = self._rt.engine
-        facts = scanpool.run(engine.prepare, raw)
-        external: dict[str, str] = {}
-        if self._dns_message is not None:
-            self._dns_message.content(facts)  # wallet and SPF lookups; the budget starts
-            external = self._dns_message.collect()
-        verdict = scanpool.run(engine.decide, facts, envelope, external)
+        verdict = scanpool.run(self._scan, raw, envelope)  # one thread hop per message
         note = self._buffer.truncation_note()
         if note:
             verdict = _with_note(verdict, note)
@@ -291,6 +285,16 @@ class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
             fields["notes"] = list(verdict.notes)
         self._log_message(action=action, fields=fields, started=started)
         return rc
+
+    def _scan(self, raw: bytes, envelope: Envelope) -> Verdict:
+        """Runs on a scan-pool thread (see scanpool): engine, then DNS, then the rules."""
+        engine = self._rt.engine
+        facts = engine.prepare(raw)
+        external: dict[str, str] = {}
+        if self._dns_message is not None:
+            self._dns_message.content(facts)  # wallet and SPF lookups; the budget starts
+            external = self._dns_message.collect()
+        return engine.decide(facts, envelope, external)
 
     def _header_facts(self) -> HeaderFacts:
         return HeaderFacts(

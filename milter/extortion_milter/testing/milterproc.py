@@ -60,8 +60,11 @@ class MilterProcess:
             argv += ["-o", override]
         return argv
 
-    def start(self, timeout: float = 30) -> None:
+    def start(self, timeout: float = 180) -> None:
+        """Start and wait for the socket (building the shipped rules takes a while)."""
         self.workdir.mkdir(parents=True, exist_ok=True)
+        # A socket left by a killed run would look like readiness.
+        self.socket_path.unlink(missing_ok=True)
         env = dict(os.environ)
         package_parent = str(Path(extortion_milter.__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent,
@@ -78,8 +81,9 @@ class MilterProcess:
                                f"{self.log_text()}")
 
     def listening(self) -> bool:
-        return self.socket_path.exists() and any(
-            str(e.get("event", "")).startswith("listening on") for e in self.events())
+        # The socket appears once the rules are built, just before libmilter's loop starts
+        # (connections made in between wait in the listen backlog).
+        return self.running() and self.socket_path.exists()
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

@@ -1,0 +1,159 @@
+"""Throughput through a real Postfix with and without the milter, and its CPU per message.
+
+Private Postfix instances on loopback relay to sinks (no dumps): one without a milter (the
+baseline); one wired to a trivial pymilter milter (bench/trivial_milter.py: the floor that
+libmilter and pymilter set); one wired to `extortion-milter run` with a one-rule file (the
+adapter and the engine's fixed cost: parsing, normalizing, address search); one wired to
+`extortion-milter run` on its defaults (the shipped rules). `smtp-source` pushes the same
+load through each in alternating rounds; the figures are medians over the rounds.
+
+    python3 bench/postfix_throughput.py [--rounds 5] [--messages 500] [--size 4096]
+
+Needs root and postfix (smtp-source, smtp-sink). Prints:
+- messages/s per setup and the ratio to the baseline (goal: >= 0.70);
+- the milter's CPU milliseconds per message, from /proc/PID/stat (goal: <= 1 ms at 4 KiB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from extortion_milter.testing.postfix import PostfixInstance
+from extortion_milter.testing.procs import HarnessError, short_tmpdir, wait_until
+from extortion_milter.testing.sink import SmtpSink
+from extortion_milter.testing.stack import PostfixStack
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+MINIMAL_RULES = """\
+rules:
+  - id: BENCH_NEVER
+    description: A phrase no benchmark message contains.
+    phrases: [zq-never-present-zq]
+    score: 1
+"""
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of `pid` (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def push(port: int, messages: int, size: int, sessions: int) -> float:
+    """Send `messages` with smtp-source; the wall-clock seconds it took."""
+    argv = ["smtp-source", "-s", str(sessions), "-m", str(messages), "-l", str(size),
+            "-f", "bench@src.test", "-t", "sink@dst.test", f"127.0.0.1:{port}"]
+    started = time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
+    elapsed = time.perf_counter() - started
+    if proc.returncode != 0 or proc.stderr.strip():
+        raise HarnessError(f"smtp-source failed: {proc.stderr.strip()}")
+    return elapsed
+
+
+class TrivialStack:
+    """Sink + bench/trivial_milter.py + Postfix, shaped like PostfixStack for the loop."""
+
+    def __init__(self) -> None:
+        self.base = short_tmpdir("em-trivial-")
+        self.socket = self.base / "trivial.sock"
+        self.sink = SmtpSink(self.base / "sink", dump=False)
+        self.postfix = PostfixInstance(self.base / "postfix", self.sink, f"unix:{self.socket}")
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.sink.start()
+        script = Path(__file__).with_name("trivial_milter.py")
+        self.proc = subprocess.Popen([sys.executable, str(script), f"unix:{self.socket}"])
+        wait_until(self.socket.exists, 30, "the trivial milter's socket")
+        self.socket.chmod(0o666)
+        self.postfix.start()
+
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def stop(self) -> None:
+        self.postfix.stop()
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(30)
+        self.sink.stop()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--size", type=int, default=4096, help="message size in bytes")
+    parser.add_argument("--sessions", type=int, default=10, help="parallel SMTP sessions")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="em-bench-"))
+    rules = work / "minimal-rules.yaml"
+    rules.write_text(MINIMAL_RULES)
+    empty = work / "config.yaml"
+    empty.write_text("# built-in defaults\n")
+    # The defaults, but quiet: 1 log line per message to a file is not what is measured.
+    common = ["rules.local_dir=", "logging.level=warning"]
+    setups: dict[str, PostfixStack | TrivialStack] = {
+        "no milter": PostfixStack(work / "base", with_milter=False, dump=False),
+        "trivial pymilter milter": TrivialStack(),
+        "ours, one-rule file": PostfixStack(
+            work / "minimal", config=empty, dump=False,
+            overrides=[*common, f"rules.paths=[{rules}]", "dns.enabled=false"]),
+        "ours, defaults": PostfixStack(work / "shipped", config=empty, overrides=common,
+                                       dump=False),
+    }
+    rates: dict[str, list[float]] = {name: [] for name in setups}
+    cpu: dict[str, list[float]] = {name: [] for name in setups}
+    try:
+        for stack in setups.values():
+            stack.start()
+        for stack in setups.values():  # warm-up: caches, first-use imports, Postfix's processes
+            push(stack.postfix.smtp_port, 50, args.size, args.sessions)
+            stack.postfix.wait_queue_empty(120)
+        for round_no in range(1, args.rounds + 1):
+            for name, stack in setups.items():
+                pid = _milter_pid(stack)
+                before = cpu_seconds(pid) if pid else 0.0
+                elapsed = push(stack.postfix.smtp_port, args.messages, args.size, args.sessions)
+                if pid:
+                    cpu[name].append((cpu_seconds(pid) - before) * 1000 / args.messages)
+                rates[name].append(args.messages / elapsed)
+                stack.postfix.wait_queue_empty(300)  # the next round starts on an idle MTA
+                print(f"round {round_no} {name:<24} {args.messages / elapsed:8.1f} msg/s",
+                      file=sys.stderr)
+    finally:
+        for stack in setups.values():
+            stack.stop()
+
+    base = statistics.median(rates["no milter"])
+    print(f"\n{args.rounds} alternating rounds of {args.messages} messages of {args.size} "
+          f"bytes, {args.sessions} sessions, unix socket; medians:")
+    print(f"{'setup':<24} {'msg/s':>8} {'ratio':>6} {'milter CPU ms/msg':>18}")
+    for name in setups:
+        rate = statistics.median(rates[name])
+        per_msg = f"{statistics.median(cpu[name]):.2f}" if cpu[name] else "-"
+        print(f"{name:<24} {rate:8.1f} {rate / base:6.2f} {per_msg:>18}")
+    return 0
+
+
+def _milter_pid(stack: PostfixStack | TrivialStack) -> int | None:
+    if isinstance(stack, TrivialStack):
+        return stack.pid()
+    return stack.milter.pid() if stack.milter else None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
