@@ -1,0 +1,202 @@
+"""PDF text and QR codes: the two places extortion mail hides its text and its address."""
+
+from __future__ import annotations
+
+import io
+import struct
+import sys
+import zlib
+
+import pytest
+
+from extortion_milter.engine import qr
+from extortion_milter.engine.pdf_text import extract_pdf, extract_pdf_text
+from extortion_milter.engine.qr import decode_qr_texts, qr_available
+
+
+def _pdf_string(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def make_pdf(pages: list[str]) -> bytes:
+    """A minimal valid PDF, one line of Helvetica text per page, with a correct xref."""
+    count = len(pages)
+    page_ids = [3 + 2 * i for i in range(count)]
+    font_id = 3 + 2 * count
+    objects: dict[int, bytes] = {
+        1: b"<< /Type /Catalog /Pages 2 0 R >>",
+        2: (
+            f"<< /Type /Pages /Kids [{' '.join(f'{p} 0 R' for p in page_ids)}] /Count {count} >>"
+        ).encode(),
+        font_id: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    }
+    for page_id, text in zip(page_ids, pages, strict=True):
+        stream = f"BT /F1 12 Tf 72 720 Td ({_pdf_string(text)}) Tj ET".encode("latin-1")
+        objects[page_id] = (
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            f"/Resources << /Font << /F1 {font_id} 0 R >> >> /Contents {page_id + 1} 0 R >>"
+        ).encode()
+        objects[page_id + 1] = (
+            f"<< /Length {len(stream)} >>\nstream\n".encode() + stream + b"\nendstream"
+        )
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets: dict[int, int] = {}
+    for number in sorted(objects):
+        offsets[number] = out.tell()
+        out.write(f"{number} 0 obj\n".encode() + objects[number] + b"\nendobj\n")
+    xref = out.tell()
+    size = max(objects) + 1
+    out.write(f"xref\n0 {size}\n0000000000 65535 f \n".encode())
+    for number in range(1, size):
+        out.write(f"{offsets[number]:010d} 00000 n \n".encode())
+    out.write(f"trailer\n<< /Size {size} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    return out.getvalue()
+
+
+def make_qr_png(text: str, scale: int = 4) -> bytes:
+    """A PNG of a QR code, drawn by zxing-cpp (which can also write codes)."""
+    zxingcpp = pytest.importorskip("zxingcpp")
+    image_module = pytest.importorskip("PIL.Image")
+    code = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode)
+    pixels = memoryview(zxingcpp.write_barcode_to_image(code, scale=scale))
+    height, width = pixels.shape
+    image = image_module.frombytes("L", (width, height), pixels.tobytes())
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+# --- PDF -------------------------------------------------------------------------------------
+
+
+def test_pdf_text_is_extracted() -> None:
+    data = make_pdf(["I recorded you. Pay 0.1 BTC to bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"])
+    text = extract_pdf_text(data, max_pages=10, max_bytes=1_000_000)
+    assert "I recorded you." in text
+    assert "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq" in text
+
+
+def test_pdf_pages_are_bounded() -> None:
+    data = make_pdf([f"page number {i}" for i in range(1, 6)])
+    result = extract_pdf(data, max_pages=2, max_bytes=1_000_000)
+    assert "page number 1" in result.text and "page number 2" in result.text
+    assert "page number 3" not in result.text
+    assert "PDF has 5 pages; read the first 2" in result.notes
+
+
+def test_pdf_bytes_are_bounded() -> None:
+    data = make_pdf(["x" * 50])
+    result = extract_pdf(data, max_pages=10, max_bytes=100)
+    assert "PDF truncated at 100 bytes" in result.notes
+    assert len(result.text) <= 100
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"not a pdf at all", b"%PDF-1.4\n1 0 obj\n<<", b"%PDF-1.7\n" + bytes(range(256)) * 20],
+    ids=["empty", "text", "cut", "binary"],
+)
+def test_broken_pdf_becomes_a_note(data: bytes) -> None:
+    result = extract_pdf(data, max_pages=10, max_bytes=1_000_000)
+    assert result.text == ""
+    assert any(note.startswith("PDF unreadable") for note in result.notes)
+    assert extract_pdf_text(data, 10, 1_000_000) == ""
+
+
+def test_truncated_pdf_never_raises() -> None:
+    data = make_pdf(["hello world"])
+    for cut in range(0, len(data), 37):
+        extract_pdf_text(data[:cut], 10, 1_000_000)  # must not raise
+
+
+# --- QR --------------------------------------------------------------------------------------
+
+ADDRESS = "bitcoin:bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq?amount=0.1"
+
+
+def test_qr_backend_is_installed_here() -> None:
+    assert qr_available()
+
+
+def test_missing_extra_gives_no_codes(monkeypatch: pytest.MonkeyPatch) -> None:
+    png = make_qr_png(ADDRESS)
+    qr._backend.cache_clear()
+    monkeypatch.setitem(sys.modules, "zxingcpp", None)  # makes "import zxingcpp" fail
+    try:
+        assert not qr.qr_available()
+        assert qr.decode_qr_texts([png]) == []
+    finally:
+        qr._backend.cache_clear()
+    monkeypatch.undo()
+    assert qr.decode_qr_texts([png]) == [ADDRESS]
+
+
+def test_qr_code_is_decoded() -> None:
+    assert decode_qr_texts([make_qr_png(ADDRESS)]) == [ADDRESS]
+
+
+def test_qr_in_jpeg_and_gif() -> None:
+    image_module = pytest.importorskip("PIL.Image")
+    source = image_module.open(io.BytesIO(make_qr_png("hello qr", scale=6)))
+    found = []
+    for fmt in ("JPEG", "GIF"):
+        out = io.BytesIO()
+        source.convert("RGB" if fmt == "JPEG" else "L").save(out, fmt)
+        found.append(decode_qr_texts([out.getvalue()]))
+    assert found == [["hello qr"], ["hello qr"]]
+
+
+def test_qr_duplicates_and_images_without_codes() -> None:
+    image_module = pytest.importorskip("PIL.Image")
+    blank = io.BytesIO()
+    image_module.new("L", (50, 50), 255).save(blank, "PNG")
+    png = make_qr_png(ADDRESS)
+    assert decode_qr_texts([blank.getvalue(), png, png]) == [ADDRESS]
+
+
+def test_qr_image_count_is_bounded() -> None:
+    images = [make_qr_png(f"code {i}") for i in range(4)]
+    assert decode_qr_texts(images, max_images=2) == ["code 0", "code 1"]
+
+
+def test_qr_pixel_count_is_bounded() -> None:
+    png = make_qr_png(ADDRESS, scale=8)
+    assert decode_qr_texts([png], max_pixels=100) == []
+    assert decode_qr_texts([png]) == [ADDRESS]
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def test_large_image_is_refused_before_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    zxingcpp = pytest.importorskip("zxingcpp")
+    # A 4000 x 4000 grey PNG: 16 Mpx from a few KB of input, over the 4 Mpx default.
+    header = struct.pack(">IIBBBBB", 4000, 4000, 8, 0, 0, 0, 0)
+    rows = zlib.compress(b"\0" * (4001 * 4000))
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", rows)
+        + _png_chunk(b"IEND", b"")
+    )
+    calls: list[object] = []
+    real = zxingcpp.read_barcodes
+
+    def spy(image: object, **kwargs: object) -> object:
+        calls.append(image)
+        return real(image, **kwargs)
+
+    monkeypatch.setattr(zxingcpp, "read_barcodes", spy)
+    assert decode_qr_texts([png]) == []
+    assert calls == []  # refused from the header, never decoded
+    assert decode_qr_texts([png], max_pixels=20_000_000) == []
+    assert len(calls) == 1  # the same image is decodable when the bound allows it
+
+
+@pytest.mark.parametrize(
+    "data", [b"", b"\x89PNG\r\n\x1a\n garbage", b"GIF89a", b"%PDF-1.4", bytes(range(256))]
+)
+def test_garbage_images_never_raise(data: bytes) -> None:
+    assert decode_qr_texts([data]) == []
