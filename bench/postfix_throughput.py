@@ -105,7 +105,8 @@ def main() -> int:
     empty = work / "config.yaml"
     empty.write_text("# built-in defaults\n")
     # The defaults, but quiet: 1 log line per message to a file is not what is measured.
-    common = ["rules.local_dir=", "logging.level=warning"]
+    common = ["rules.local_dir=", "logging.level=warning",
+              f"decision_log.path={work}/decisions.log"]
     setups: dict[str, PostfixStack | TrivialStack] = {
         "no milter": PostfixStack(work / "base", with_milter=False, dump=False),
         "trivial pymilter milter": TrivialStack(),

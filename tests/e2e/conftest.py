@@ -72,12 +72,14 @@ def make_message(word: str = "", subject: str = "Hello there", extra_headers: st
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostfixStack]:
     """One Postfix + milter for the tests that do not stop or reload the milter."""
     workdir = tmp_path_factory.mktemp("stack")
-    with PostfixStack(workdir, config=write_config(workdir / "conf")) as running:
+    with PostfixStack(workdir, config=write_config(workdir / "conf"),
+                      overrides=[f"decision_log.path={workdir}/decisions.log"]) as running:
         yield running
 
 
 @pytest.fixture()
 def own_stack(tmp_path: Path) -> Iterator[PostfixStack]:
     """A Postfix + milter of the test's own, for tests that stop or reload the milter."""
-    with PostfixStack(tmp_path, config=write_config(tmp_path / "conf")) as running:
+    with PostfixStack(tmp_path, config=write_config(tmp_path / "conf"),
+                      overrides=[f"decision_log.path={tmp_path}/decisions.log"]) as running:
         yield running

@@ -15,7 +15,8 @@ from .conftest import make_message, write_config
 @pytest.fixture(scope="module")
 def sendmail(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SendmailStack]:
     workdir = tmp_path_factory.mktemp("sendmail")
-    with SendmailStack(workdir, config=write_config(workdir / "conf")) as running:
+    with SendmailStack(workdir, config=write_config(workdir / "conf"),
+                       overrides=[f"decision_log.path={workdir}/decisions.log"]) as running:
         yield running
 
 

@@ -78,9 +78,11 @@ def rules_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture()
-def make_holder(rules_file: Path) -> Callable[..., RuntimeHolder]:
+def make_holder(rules_file: Path, tmp_path: Path) -> Callable[..., RuntimeHolder]:
     def make(*overrides: str) -> RuntimeHolder:
+        # Never the system's decision log: a test's own file unless it names one.
         config = load_config(None, [f"rules.paths=[{rules_file}]", "rules.local_dir=",
+                                    f"decision_log.path={tmp_path}/default-decisions.log",
                                     *overrides])
         holder = RuntimeHolder(build_runtime(config))
         Milter.factory = lambda: ExtortionMilter(holder)
@@ -290,9 +292,42 @@ def test_a_reload_does_not_change_the_rules_of_an_open_connection(
     holder = make_holder()
     ctx = connect()
     rules_file.write_text(RULES.replace("score: 6", "score: 30"))
-    config = load_config(None, [f"rules.paths=[{rules_file}]", "rules.local_dir="])
+    config = load_config(None, [f"rules.paths=[{rules_file}]", "rules.local_dir=",
+                                "decision_log.path="])
     holder.swap(build_runtime(config, generation=1))
     assert feed(ctx, message("TAGME")) == Milter.CONTINUE  # old rules: tag
     fresh = connect()
     assert feed(fresh, message("TAGME")) == Milter.REJECT  # new connection: new rules
     assert holder.inflight == 0
+
+
+def test_every_outcome_goes_to_the_decision_log(
+    make_holder: Callable[..., RuntimeHolder], tmp_path: Path,
+) -> None:
+    import json
+
+    path = tmp_path / "decisions.log"
+    make_holder(f"decision_log.path={path}", "allow.senders=[trusted@example.org]")
+    ctx = connect()
+    assert feed(ctx, message("QUARME")) == Milter.CONTINUE
+    ctx._setsymval("i", "QID2")
+    assert feed(ctx, message("REJECTME")) == Milter.REJECT
+    ctx._setsymval("i", "QID3")
+    assert feed(ctx, message("REJECTME"), sender="trusted@example.org") == Milter.ACCEPT
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(r["queue_id"], r["applied"]) for r in records] == [
+        ("QID1", "quarantine"), ("QID2", "reject"), ("QID3", "skip")]
+    assert records[0]["quarantine"]["backend"] == "hold"
+    assert records[0]["subject"] == "Hello" and records[0]["score"] == 11.0
+    assert records[2]["skipped"] == "allowed-sender"
+
+
+def test_a_forged_release_header_is_scanned_and_removed(
+    make_holder: Callable[..., RuntimeHolder], tmp_path: Path,
+) -> None:
+    make_holder(f"quarantine.directory={tmp_path / 'q'}")
+    ctx = connect()
+    forged = b"X-Extortion-Release: abc 1700000000 " + b"0" * 16 + b" " + b"a" * 64 + b"\n"
+    assert feed(ctx, message("TAGME", extra=forged)) == Milter.CONTINUE
+    assert ("change", "X-Extortion-Release", "1", "") in ctx.edits
+    assert ("change", "Subject", "1", "[SUSPECTED EXTORTION] Hello") in ctx.edits

@@ -1,6 +1,6 @@
 """Turn a Verdict into typed milter actions (headers, subject, reply, quarantine)."""
 
-from .plan import HeaderFacts, error_plan, plan_actions
+from .plan import HeaderFacts, error_plan, plan_actions, release_plan
 from .quarantine import (
     HoldBackend,
     QuarantineBackend,
@@ -40,4 +40,5 @@ __all__ = [
     "error_plan",
     "make_backend",
     "plan_actions",
+    "release_plan",
 ]

@@ -85,6 +85,12 @@ def quarantine_reason(verdict: Verdict) -> str:
     )[:500]
 
 
+def release_plan(facts: HeaderFacts) -> Plan:
+    """A message the admin released from the quarantine store (its one-time token checked):
+    delivered unscanned, with every X-Extortion-* header, the spent token too, removed."""
+    return Plan(tuple(remove_forged(facts.our_headers)), Accept(), Action.ACCEPT, Action.ACCEPT)
+
+
 def error_plan(on_error: str, facts: HeaderFacts) -> Plan:
     """What to do when scanning failed: accept untouched, or make the sender retry."""
     if on_error == "tempfail":

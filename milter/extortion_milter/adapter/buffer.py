@@ -11,6 +11,7 @@ from .. import logsetup
 from ..actions.headers import is_our_header
 
 CRLF = b"\r\n"
+RELEASE_HEADER = "x-extortion-release"
 
 
 class MessageBuffer:
@@ -23,6 +24,7 @@ class MessageBuffer:
         self._body: list[bytes] = []
         self.subject: bytes | None = None
         self.message_id: bytes | None = None
+        self.release_token: bytes | None = None  # X-Extortion-Release, set by a release
         self._seen: dict[str, int] = {}  # lower-cased name -> occurrences, for our headers
         self.our_headers: list[tuple[str, int]] = []
 
@@ -32,6 +34,8 @@ class MessageBuffer:
             self.subject = value
         elif lname == "message-id" and self.message_id is None:
             self.message_id = value
+        elif lname == RELEASE_HEADER and self.release_token is None:
+            self.release_token = value
         if is_our_header(lname):
             count = self._seen.get(lname, 0) + 1
             self._seen[lname] = count

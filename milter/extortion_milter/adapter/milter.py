@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import socket
+import sys
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -27,14 +28,18 @@ from ..actions import (
     Quarantine,
     QuarantineOutcome,
     QuarantineRequest,
+    QuarantineResult,
     Reject,
     RemoveHeader,
     TempFail,
     error_plan,
     plan_actions,
+    release_plan,
 )
 from ..dns import DnsConnection, DnsMessage
 from ..engine.types import Envelope, Verdict
+from ..quarantine.decisionlog import decision_record
+from ..quarantine.token import verify_release_header
 from . import scanpool
 from .buffer import MessageBuffer
 from .policy import bare_address
@@ -93,6 +98,7 @@ class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
         self._authenticated = False
         self._buffer = MessageBuffer(self._rt.config.limits.max_message_bytes)
         self._failed = False
+        self._error: str | None = None
         self._skip: str | None = None  # why this message is not scanned, once known
         self._dns_message: DnsMessage | None = None
 
@@ -126,6 +132,7 @@ class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
     def _fail(self, where: str) -> None:
         """Log the exception being handled; the message then goes the on_error way."""
         self._failed = True
+        self._error = f"{where}: {sys.exc_info()[1]!r}"[:300]
         logsetup.log_fields(
             _log, logging.ERROR, f"error in {where} callback",
             {"queue_id": self._queue_id or "-", "on_error": self._rt.config.on_error},
@@ -212,7 +219,7 @@ class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
             reason = self._skip or self._rt.policy.skip_reason(self._envelope())
             if reason is None:
                 return CONTINUE
-            self._log_message(action="skip", fields={"reason": reason})
+            self._record("skip", fields={"reason": reason}, skipped=reason)
             self._end_message()
             return ACCEPT
         except Exception:
@@ -266,35 +273,49 @@ class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
         self._note_queue_id()
         if self._failed:
             return self._apply_on_error(started)
+        facts = self._header_facts()
+        release_id = self._released()
+        if release_id is not None:
+            self._apply_edits(release_plan(facts))
+            self._record("release", started, fields={"release_id": release_id},
+                         release_id=release_id)
+            return CONTINUE
         envelope = self._envelope()
         raw = self._buffer.raw()
-        verdict = scanpool.run(self._scan, raw, envelope)  # one thread hop per message
+        verdict, subject = scanpool.run(self._scan, raw, envelope)  # one thread hop
         note = self._buffer.truncation_note()
         if note:
             verdict = _with_note(verdict, note)
-        plan = plan_actions(verdict, self._rt.config, self._header_facts())
-        rc, action, extra = self._apply(plan, raw, verdict, envelope)
-        fields: dict[str, object] = {
-            "score": verdict.score,
-            "rules": list(verdict.rule_ids),
-        }
+        plan = plan_actions(verdict, self._rt.config, facts)
+        outcome = self._apply(plan, raw, verdict, envelope)
+        fields: dict[str, object] = {"score": verdict.score, "rules": list(verdict.rule_ids)}
         if plan.verdict_action is not plan.applied_action:
             fields["verdict"] = plan.verdict_action.value  # monitor mode: what enforce would do
-        fields.update(extra)
+        fields.update(outcome.fields)
         if verdict.notes:
             fields["notes"] = list(verdict.notes)
-        self._log_message(action=action, fields=fields, started=started)
-        return rc
+        self._record(outcome.action, started, fields=fields, verdict=verdict, subject=subject,
+                     quarantine=outcome.quarantine, backend=outcome.backend)
+        return outcome.rc
 
-    def _scan(self, raw: bytes, envelope: Envelope) -> Verdict:
-        """Runs on a scan-pool thread (see scanpool): engine, then DNS, then the rules."""
+    def _scan(self, raw: bytes, envelope: Envelope) -> tuple[Verdict, str]:
+        """Runs on a scan-pool thread (see scanpool): engine, then DNS, then the rules.
+        Also returns the decoded Subject, for the decision log."""
         engine = self._rt.engine
         facts = engine.prepare(raw)
         external: dict[str, str] = {}
         if self._dns_message is not None:
             self._dns_message.content(facts)  # wallet and SPF lookups; the budget starts
             external = self._dns_message.collect()
-        return engine.decide(facts, envelope, external)
+        return engine.decide(facts, envelope, external), facts.message.subject
+
+    def _released(self) -> str | None:
+        """The store id when this message carries a genuine, unspent release token."""
+        token = self._buffer.release_token
+        if token is None:
+            return None
+        value = token.decode("ascii", "replace").strip()
+        return verify_release_header(value, self._rt.config.quarantine.directory)
 
     def _header_facts(self) -> HeaderFacts:
         return HeaderFacts(
@@ -303,33 +324,37 @@ class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
             our_headers=tuple(self._buffer.our_headers),
         )
 
-    def _apply(
-        self, plan: Plan, raw: bytes, verdict: Verdict, envelope: Envelope
-    ) -> tuple[int, str, dict[str, object]]:
-        """Carry out `plan`; returns the milter reply, the action word and log fields."""
+    def _apply(self, plan: Plan, raw: bytes, verdict: Verdict, envelope: Envelope) -> Outcome:
+        """Carry out `plan`: the milter reply, and what to log about it."""
         disposition = plan.disposition
         action = plan.applied_action.value
-        extra: dict[str, object] = {}
         if isinstance(disposition, Reject | TempFail):
             self.setreply(disposition.code, disposition.xcode, disposition.text)
-            return (REJECT if isinstance(disposition, Reject) else TEMPFAIL), action, extra
-        hold_reason = None
-        if isinstance(disposition, Quarantine):
-            backend = self._rt.quarantine
-            result = backend.quarantine(QuarantineRequest(
-                raw=raw, complete=not self._buffer.truncated, verdict=verdict,
-                envelope=envelope, reason=disposition.reason,
-            ))
-            extra["quarantine"] = backend.name
-            if result.detail:
-                extra["quarantine_ref"] = result.detail
-            if result.outcome is QuarantineOutcome.DISCARD:
-                return DISCARD, action, extra  # stored durably by the backend
-            if result.outcome is QuarantineOutcome.TEMPFAIL:
-                text = f"Temporary failure, please retry (ref {self._queue_id or 'unknown'})"
-                self.setreply("451", "4.3.0", text)
-                return TEMPFAIL, "tempfail", extra
-            hold_reason = disposition.reason
+            return Outcome(REJECT if isinstance(disposition, Reject) else TEMPFAIL, action)
+        if not isinstance(disposition, Quarantine):
+            self._apply_edits(plan)
+            return Outcome(CONTINUE, action)
+        backend = self._rt.quarantine
+        result = backend.quarantine(QuarantineRequest(
+            raw=raw, complete=not self._buffer.truncated, verdict=verdict,
+            envelope=envelope, reason=disposition.reason,
+        ))
+        fields: dict[str, object] = {"quarantine": backend.name}
+        if result.detail:
+            fields["quarantine_ref"] = result.detail
+        outcome = Outcome(CONTINUE, action, fields, result, backend.name)
+        if result.outcome is QuarantineOutcome.DISCARD:
+            outcome.rc = DISCARD  # the backend has stored it durably
+        elif result.outcome is QuarantineOutcome.TEMPFAIL:
+            text = f"Temporary failure, please retry (ref {self._queue_id or 'unknown'})"
+            self.setreply("451", "4.3.0", text)
+            outcome.rc, outcome.action = TEMPFAIL, "tempfail"
+        else:
+            self._apply_edits(plan)
+            self.quarantine(disposition.reason)
+        return outcome
+
+    def _apply_edits(self, plan: Plan) -> None:
         for edit in plan.edits:
             if isinstance(edit, AddHeader):
                 self.addheader(edit.name, edit.value)
@@ -337,22 +362,39 @@ class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
                 self.chgheader(edit.name, edit.index, edit.value)
             elif isinstance(edit, RemoveHeader):
                 self.chgheader(edit.name, edit.index, "")  # empty value deletes
-        if hold_reason is not None:
-            self.quarantine(hold_reason)
-        return CONTINUE, action, extra
 
     def _apply_on_error(self, started: float) -> int:
         plan = error_plan(self._rt.config.on_error, self._header_facts())
         disposition = plan.disposition
+        action = "error-tempfail" if isinstance(disposition, TempFail) else "error-accept"
         try:
             if isinstance(disposition, TempFail):
                 self.setreply(disposition.code, disposition.xcode, disposition.text)
-                self._log_message(action="error-tempfail", fields={}, started=started)
-                return TEMPFAIL
-            self._log_message(action="error-accept", fields={}, started=started)
+            self._record(action, started, error=self._error or "error")
         except Exception:
             _log.error("error while handling an error", exc_info=True)
         return TEMPFAIL if isinstance(disposition, TempFail) else CONTINUE
+
+    def _record(
+        self, action: str, started: float | None = None, fields: dict[str, object] | None = None,
+        verdict: Verdict | None = None, subject: str | None = None,
+        quarantine: QuarantineResult | None = None, backend: str | None = None,
+        skipped: str | None = None, release_id: str | None = None, error: str | None = None,
+    ) -> None:
+        """The message's log line and its decision log record."""
+        self._log_message(action, fields or {}, started)
+        decisions = self._rt.decisions
+        if decisions is None:
+            return
+        try:
+            decisions.write(decision_record(
+                envelope=self._envelope(), verdict=verdict, applied=action,
+                mode=self._rt.config.mode, subject=subject,
+                message_id=self._buffer.message_id_text() or None, quarantine=quarantine,
+                backend=backend, skipped=skipped, release_id=release_id, error=error,
+            ))
+        except Exception:
+            _log.error("cannot write the decision log record", exc_info=True)
 
     def _log_message(
         self, action: str, fields: dict[str, object], started: float | None = None
@@ -375,6 +417,17 @@ class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
         if started is not None:
             line["ms"] = round((time.perf_counter() - started) * 1000, 2)
         logsetup.log_fields(_log, logging.INFO, "message", line)
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What applying a plan did: the reply to the MTA and what the log says."""
+
+    rc: int
+    action: str
+    fields: dict[str, object] = dataclasses.field(default_factory=dict)
+    quarantine: QuarantineResult | None = None
+    backend: str | None = None
 
 
 def _with_note(verdict: Verdict, note: str) -> Verdict:

@@ -18,6 +18,7 @@ from ..config.build import build_engine
 from ..config.schema import Config
 from ..dns import DnsChecker
 from ..engine.types import Envelope
+from ..quarantine.decisionlog import DecisionLog, open_decision_log
 from .policy import AllowPolicy
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ class Runtime:
     policy: AllowPolicy
     quarantine: QuarantineBackend
     dns: DnsChecker | None  # None: dns.enabled is false
+    decisions: DecisionLog | None  # None: decision_log.path is empty
     generation: int = 0
     loaded_at: float = field(default_factory=time.time)
 
@@ -53,7 +55,8 @@ def build_runtime(config: Config, generation: int = 0) -> Runtime:
     policy = AllowPolicy.from_config(config.allow)
     quarantine = make_backend(config)
     dns = DnsChecker.from_config(config) if config.dns.enabled else None
-    return Runtime(config, engine, policy, quarantine, dns, generation)
+    return Runtime(config, engine, policy, quarantine, dns, open_decision_log(config),
+                   generation)
 
 
 def retire(runtime: Runtime, grace_seconds: float = RETIRE_GRACE_SECONDS) -> None:

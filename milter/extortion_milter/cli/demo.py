@@ -84,8 +84,9 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"Starting a private Postfix on loopback and the milter (logs: {workdir}) ...",
           file=sys.stderr)
     try:
-        with PostfixStack(workdir, config=config_path(args),
-                          overrides=list(args.overrides or [])) as stack:
+        # The demo's decisions stay in its own directory, not in the real decision log.
+        overrides = [f"decision_log.path={workdir}/decisions.log", *(args.overrides or [])]
+        with PostfixStack(workdir, config=config_path(args), overrides=overrides) as stack:
             print(f"Sending {len(messages)} message(s) ...", file=sys.stderr)
             outcomes = send_batch(stack.postfix, messages)
             events = stack.milter.message_events() if stack.milter else []
