@@ -7,6 +7,7 @@ import signal
 import smtplib
 import stat
 import time
+from pathlib import Path
 
 from extortion_milter.testing.procs import wait_until
 from extortion_milter.testing.stack import PostfixStack
@@ -190,3 +191,20 @@ def test_an_image_attachment_does_not_crash_the_milter(stack: PostfixStack) -> N
     assert milter_of(stack).running()
     _, after = make_message("")
     assert stack.postfix.send(after).accepted
+
+
+def test_started_as_root_it_drops_to_the_configured_user(tmp_path: Path) -> None:
+    import pwd
+
+    nobody = pwd.getpwnam("nobody")
+    overrides = ["user=nobody", "decision_log.path="]
+    with PostfixStack(tmp_path, config=write_config(tmp_path / "conf"),
+                      overrides=overrides) as running:
+        milter = milter_of(running)
+        status = Path(f"/proc/{milter.pid()}/status").read_text()
+        uids = next(line for line in status.splitlines() if line.startswith("Uid:")).split()
+        assert uids[1:] == [str(nobody.pw_uid)] * 4  # real, effective, saved, filesystem
+        assert os.stat(milter.socket_path).st_uid == nobody.pw_uid
+        marker, raw = make_message("TAGME")
+        assert running.postfix.send(raw).accepted
+        assert running.sink.find(marker).header_values("X-Extortion-Score") == ["6.0"]

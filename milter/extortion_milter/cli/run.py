@@ -65,7 +65,7 @@ def run_daemon(
 
     def on_listening() -> None:
         # Runs as root if started so: fix the socket, give up root, then start serving.
-        sockets.set_permissions(spec, mode, config.socket_group)
+        sockets.set_permissions(spec, mode, config.socket_group, owner=config.user)
         privileges.drop_privileges(config.user)
         reloader.start()
         version = holder.current.engine.ruleset_version

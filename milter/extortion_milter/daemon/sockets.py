@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import grp
 import os
+import pwd
 from pathlib import Path
 
 
@@ -26,11 +27,18 @@ def prepare_directory(spec: str) -> None:
         path.parent.mkdir(parents=True, mode=0o755)
 
 
-def set_permissions(spec: str, mode: int, group: str) -> None:
-    """Give the unix socket `mode` and `group`, so the MTA's user can connect."""
+def set_permissions(spec: str, mode: int, group: str, owner: str = "") -> None:
+    """Give the unix socket `mode` and `group`, so the MTA's user can connect; with
+    `owner` (the user root is about to become), make it that user's socket."""
     path = unix_path(spec)
     if path is None:
         return
+    if owner and os.geteuid() == 0:
+        try:
+            entry = pwd.getpwnam(owner)
+        except KeyError:
+            raise ValueError(f"user: no such user {owner!r}") from None
+        os.chown(path, entry.pw_uid, entry.pw_gid)
     if group:
         try:
             gid = grp.getgrnam(group).gr_gid
