@@ -21,10 +21,11 @@ def parse_mode(mode: str) -> int:
 
 
 def prepare_directory(spec: str) -> None:
-    """Create the socket's directory if missing, so the defaults work out of the box."""
+    """Create the socket's directory if missing (one level, like /run/extortion-milter),
+    so the defaults work out of the box; a deeper missing path is an error worth seeing."""
     path = unix_path(spec)
     if path is not None and not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o755)
+        path.parent.mkdir(mode=0o755)
 
 
 def set_permissions(spec: str, mode: int, group: str, owner: str = "") -> None:
