@@ -26,7 +26,9 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DIRS = [REPO / "tests" / "corpus", REPO.parent / "shared" / "corpus" / "ham"]
 
 
-def measure(label: str, func: Callable[[bytes], object], messages: list[bytes], rounds: int) -> float:
+def measure(
+    label: str, func: Callable[[bytes], object], messages: list[bytes], rounds: int
+) -> float:
     times: list[float] = []
     for _ in range(rounds):
         for raw in messages:
@@ -37,14 +39,17 @@ def measure(label: str, func: Callable[[bytes], object], messages: list[bytes], 
     times.sort()
     p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
     rate = len(times) / total
-    print(f"{label:<14} {rate:>9.0f} msg/s   median {statistics.median(times) * 1000:6.3f} ms   "
-          f"p99 {p99 * 1000:7.3f} ms   max {times[-1] * 1000:7.2f} ms")
+    print(
+        f"{label:<14} {rate:>9.0f} msg/s   median {statistics.median(times) * 1000:6.3f} ms   "
+        f"p99 {p99 * 1000:7.3f} ms   max {times[-1] * 1000:7.2f} ms"
+    )
     return total / len(times)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("dirs", nargs="*", type=Path)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
@@ -55,11 +60,15 @@ def main() -> int:
         return 1
     engine = build_engine(load_config(None, ["rules.local_dir="]))
     size = sum(map(len, messages)) / len(messages)
-    print(f"{len(messages)} messages (mean {size / 1024:.1f} KiB) from {', '.join(map(str, dirs))}; "
-          f"{len(engine.ruleset.all_rules)} rules; {args.rounds} rounds")
+    print(
+        f"{len(messages)} messages (mean {size / 1024:.1f} KiB) from {', '.join(map(str, dirs))}; "
+        f"{len(engine.ruleset.all_rules)} rules; {args.rounds} rounds"
+    )
     for raw in messages[:50]:  # warm caches (confusables table, RE2 DFAs) before timing
         engine.scan(raw)
-    base = measure("parse only", lambda raw: parse_message(raw, engine.limits), messages, args.rounds)
+    base = measure(
+        "parse only", lambda raw: parse_message(raw, engine.limits), messages, args.rounds
+    )
     full = measure("full engine", engine.scan, messages, args.rounds)
     print(f"full engine / parse only: {full / base:.2f}x time per message")
     return 0

@@ -34,8 +34,13 @@ HAM = b"From: a@example.net\nTo: b@example.org\nSubject: hi\n\nSee you at lunch.
 def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     return subprocess.run(
-        [sys.executable, "-m", "extortion_milter", *args], input=stdin.decode() if stdin else None,
-        capture_output=True, text=True, env=env, timeout=120, check=False,
+        [sys.executable, "-m", "extortion_milter", *args],
+        input=stdin.decode() if stdin else None,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
 
 
@@ -64,8 +69,15 @@ def test_check_json_on_the_corpus_has_one_line_per_message() -> None:
 
 def test_check_human_output_and_explain(tmp_path: Path, rules: Path) -> None:
     (tmp_path / "spam").write_bytes(SPAM)
-    result = run("check", "--explain", "-o", f"rules.paths=[{rules}]", "-o", "rules.local_dir=",
-                 str(tmp_path / "spam"))
+    result = run(
+        "check",
+        "--explain",
+        "-o",
+        f"rules.paths=[{rules}]",
+        "-o",
+        "rules.local_dir=",
+        str(tmp_path / "spam"),
+    )
     assert result.returncode == 0, result.stderr
     assert "Action: reject" in result.stdout
     assert "16.0 T_META" in result.stdout
@@ -82,8 +94,12 @@ def test_check_walks_directories_mbox_and_stdin(tmp_path: Path, rules: Path) -> 
     (maildir / "cur" / ".hidden").write_bytes(SPAM)
     (maildir / "dovecot-uidlist").write_bytes(b"3 V1 N4\n")
     mbox = tmp_path / "box.mbox"
-    mbox.write_bytes(b"From a@example.net Mon Jan  1 00:00:00 2024\n" + SPAM +
-                     b"\nFrom b@example.net Mon Jan  1 00:00:00 2024\n" + HAM)
+    mbox.write_bytes(
+        b"From a@example.net Mon Jan  1 00:00:00 2024\n"
+        + SPAM
+        + b"\nFrom b@example.net Mon Jan  1 00:00:00 2024\n"
+        + HAM
+    )
     args = ["check", "--json", "-o", f"rules.paths=[{rules}]", "-o", "rules.local_dir="]
     result = run(*args, str(maildir), str(mbox), "-", stdin=SPAM)
     assert result.returncode == 0, result.stderr
@@ -99,8 +115,16 @@ def test_check_walks_directories_mbox_and_stdin(tmp_path: Path, rules: Path) -> 
 
 def test_check_unreadable_input_exits_1_but_scans_the_rest(tmp_path: Path, rules: Path) -> None:
     (tmp_path / "ok").write_bytes(HAM)
-    result = run("check", "--json", "-o", f"rules.paths=[{rules}]", "-o", "rules.local_dir=",
-                 str(tmp_path / "missing.eml"), str(tmp_path / "ok"))
+    result = run(
+        "check",
+        "--json",
+        "-o",
+        f"rules.paths=[{rules}]",
+        "-o",
+        "rules.local_dir=",
+        str(tmp_path / "missing.eml"),
+        str(tmp_path / "ok"),
+    )
     assert result.returncode == 1
     assert "missing.eml: no such file or directory" in result.stderr
     assert len(result.stdout.splitlines()) == 1

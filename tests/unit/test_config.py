@@ -30,8 +30,9 @@ def test_no_file_gives_defaults() -> None:
 
 
 def test_overrides_reach_nested_keys_and_parse_yaml_values() -> None:
-    config = load_config(None, ["thresholds.reject=22", "mode=monitor",
-                                "allow.senders=[a@b.example, '@c.example']"])
+    config = load_config(
+        None, ["thresholds.reject=22", "mode=monitor", "allow.senders=[a@b.example, '@c.example']"]
+    )
     assert config.thresholds.reject == 22.0
     assert config.mode == "monitor"
     assert config.allow.senders == ("a@b.example", "@c.example")
@@ -52,12 +53,17 @@ def errors_of(path: Path | None, overrides: list[str] | None = None) -> list[str
 
 def test_unknown_key_names_file_line_and_key(tmp_path: Path) -> None:
     path = write(tmp_path, "mode: enforce\nthresholds:\n  tag: 5\n  rejct: 20\n")
-    assert errors_of(path) == [f"{path}:4: thresholds.rejct: unknown key (known: quarantine, reject, tag)"]
+    assert errors_of(path) == [
+        f"{path}:4: thresholds.rejct: unknown key (known: quarantine, reject, tag)"
+    ]
 
 
 def test_wrong_types_are_all_reported(tmp_path: Path) -> None:
-    path = write(tmp_path, "mode: loud\nlimits:\n  max_parts: many\n  max_part_bytes: -1\n"
-                           "tag:\n  add_headers: 'yes'\n")
+    path = write(
+        tmp_path,
+        "mode: loud\nlimits:\n  max_parts: many\n  max_part_bytes: -1\n"
+        "tag:\n  add_headers: 'yes'\n",
+    )
     errors = errors_of(path)
     assert f"{path}:1: mode: must be one of enforce, monitor, not 'loud'" in errors
     assert f"{path}:3: limits.max_parts: must be a whole number, not 'many'" in errors

@@ -129,8 +129,11 @@ def test_verdict_json_shape(engine: Engine) -> None:
 def test_text_cap_is_noted(tmp_path: Path) -> None:
     path = tmp_path / "r.yaml"
     path.write_text(RULES)
-    small = Engine(load_ruleset([path], None), {"tag": 5, "quarantine": 10, "reject": 15},
-                   Limits(max_text_chars=100))
+    small = Engine(
+        load_ruleset([path], None),
+        {"tag": 5, "quarantine": 10, "reject": 15},
+        Limits(max_text_chars=100),
+    )
     verdict = small.scan(message("word " * 100 + "I recorded you"))
     assert "T_REC" not in verdict.rule_ids
     assert any("truncated at 100 characters" in note for note in verdict.notes)

@@ -52,42 +52,64 @@ def test_version_changes_with_content(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("snippet", "expected"),
     [
-        ("  - id: X_RE\n    patterns: ['(?<=a)b']\n",
-         ":3: X_RE.patterns[0]: invalid RE2 pattern '(?<=a)b'"),
-        ("  - id: X_RE\n    patterns: ['(a)\\1']\n", ":3: X_RE.patterns[0]: invalid RE2 pattern"),
-        ("  - id: x_lower\n    phrases: [a]\n", ":2: id: missing or invalid rule id 'x_lower'"),
-        ("  - id: X_KEY\n    phrases: [a]\n    colour: red\n", ":4: X_KEY.colour: unknown key"),
-        ("  - id: X_META\n    expr: 'recording &&'\n", ":3: X_META.expr: syntax: unexpected end"),
-        ("  - id: X_META\n    expr: 'nofamily && T_REC'\n",
-         ":3: X_META.expr: unknown family 'nofamily'"),
-        ("  - id: X_META\n    expr: 'NO_RULE'\n", ":3: X_META.expr: unknown rule id 'NO_RULE'"),
-        ("  - id: X_BI\n    builtin: crypto_address\n    params: {currencies: [doge, bitcoin]}\n",
-         ":4: X_BI.params: currencies: unknown currency 'bitcoin'"),
-        ("  - id: X_BI\n    builtin: telepathy\n", ":3: X_BI.builtin: unknown builtin 'telepathy'"),
-        ("  - id: X_BOTH\n    phrases: [a]\n    expr: T_REC\n",
-         ":2: X_BOTH.id: a rule needs exactly one of phrases/patterns, expr or builtin"),
-        ("  - id: X_T\n    phrases: [a]\n    target: footer\n", ":4: X_T.target: must be one of"),
-        ("  - id: X_S\n    phrases: [a]\n    score: high\n", ":4: X_S.score: must be a number"),
-        ("  - id: T_REC\n    phrases: [again]\n", ":2: T_REC.id: duplicate rule id, first defined at"),
-        ("  - id: X_EX\n    phrases: [a]\n    examples: {match: a}\n",
-         ":4: X_EX.examples.match: must be a list of texts"),
+        (
+            "  - id: X_RE\n    patterns: ['(?<=a)b']\n",
+            ":2: X_RE.patterns[0]: invalid RE2 pattern '(?<=a)b'",
+        ),
+        ("  - id: X_RE\n    patterns: ['(a)\\1']\n", ":2: X_RE.patterns[0]: invalid RE2 pattern"),
+        ("  - id: x_lower\n    phrases: [a]\n", ":1: id: missing or invalid rule id 'x_lower'"),
+        ("  - id: X_KEY\n    phrases: [a]\n    colour: red\n", ":3: X_KEY.colour: unknown key"),
+        ("  - id: X_META\n    expr: 'recording &&'\n", ":2: X_META.expr: syntax: unexpected end"),
+        (
+            "  - id: X_META\n    expr: 'nofamily && T_REC'\n",
+            ":2: X_META.expr: unknown family 'nofamily'",
+        ),
+        ("  - id: X_META\n    expr: 'NO_RULE'\n", ":2: X_META.expr: unknown rule id 'NO_RULE'"),
+        (
+            "  - id: X_BI\n    builtin: crypto_address\n"
+            "    params: {currencies: [doge, bitcoin]}\n",
+            ":3: X_BI.params: currencies: unknown currency 'bitcoin'",
+        ),
+        ("  - id: X_BI\n    builtin: telepathy\n", ":2: X_BI.builtin: unknown builtin 'telepathy'"),
+        (
+            "  - id: X_BOTH\n    phrases: [a]\n    expr: T_REC\n",
+            ":1: X_BOTH.id: a rule needs exactly one of phrases/patterns, expr or builtin",
+        ),
+        ("  - id: X_T\n    phrases: [a]\n    target: footer\n", ":3: X_T.target: must be one of"),
+        ("  - id: X_S\n    phrases: [a]\n    score: high\n", ":3: X_S.score: must be a number"),
+        (
+            "  - id: T_REC\n    phrases: [again]\n",
+            ":1: T_REC.id: duplicate rule id, first defined at",
+        ),
+        (
+            "  - id: X_EX\n    phrases: [a]\n    examples: {match: a}\n",
+            ":3: X_EX.examples.match: must be a list of texts",
+        ),
     ],
 )
 def test_errors_name_file_line_and_key(tmp_path: Path, snippet: str, expected: str) -> None:
     directory = rules_dir(tmp_path, GOOD + snippet)
     errors = load_errors([directory])
-    assert any(e.startswith(str(directory / "pack.yaml")) and expected in e for e in errors), errors
+    # Expected lines count within the snippet (1 = its first line), after the GOOD rules.
+    line, _, rest = expected[1:].partition(":")
+    want = f"{directory / 'pack.yaml'}:{int(line) + len(GOOD.splitlines())}:{rest}"
+    assert any(e.startswith(want) for e in errors), (want, errors)
 
 
 def test_meta_cycle_is_refused(tmp_path: Path) -> None:
-    text = "rules:\n  - id: A_M\n    expr: B_M\n  - id: B_M\n    family: fam\n    expr: A_M\n" \
-           "  - id: C_M\n    expr: fam\n"
+    text = (
+        "rules:\n  - id: A_M\n    expr: B_M\n  - id: B_M\n    family: fam\n    expr: A_M\n"
+        "  - id: C_M\n    expr: fam\n"
+    )
     errors = load_errors([rules_dir(tmp_path, text)])
     assert any("meta rules form a cycle: A_M -> B_M -> A_M" in e for e in errors), errors
 
 
 def test_metas_are_ordered_after_what_they_read(tmp_path: Path) -> None:
-    text = GOOD + "  - id: A_TOP\n    expr: combo\n  - id: Z_BASE\n    family: combo\n    expr: T_META\n"
+    text = (
+        GOOD
+        + "  - id: A_TOP\n    expr: combo\n  - id: Z_BASE\n    family: combo\n    expr: T_META\n"
+    )
     ruleset = load_ruleset([rules_dir(tmp_path, text)], None)
     order = [m.info.id for m in ruleset.metas]
     assert order.index("T_META") < order.index("Z_BASE") < order.index("A_TOP")

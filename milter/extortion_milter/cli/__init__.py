@@ -24,7 +24,7 @@ start here:
   extortion-milter check message.eml       dry-run a message, see every rule that fired
   extortion-milter lint                    validate config and rules, run rule examples
   extortion-milter quarantine list         review what was quarantined
-  extortion-milter demo                    a throwaway Postfix + milter, the sample corpus through it
+  extortion-milter demo                    sample mail through a throwaway Postfix + milter
   extortion-milter <command> --help        options of one command
 
 Config: /etc/extortion-milter/config.yaml if present, else built-in defaults; see
@@ -33,7 +33,9 @@ config.example.yaml. Rules: docs/rules.md."""
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="extortion-milter", description=DESCRIPTION, epilog=EPILOG,
+        prog="extortion-milter",
+        description=DESCRIPTION,
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")

@@ -40,23 +40,33 @@ examples:
   extortion-milter check --client-ip 1.2.3.4 --mail-from x@example.net message.eml"""
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-               common: argparse.ArgumentParser) -> None:
+def add_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     parser = subparsers.add_parser(
-        "check", parents=[common], help="scan message files and print verdicts",
-        description=DESCRIPTION, epilog=EPILOG,
+        "check",
+        parents=[common],
+        help="scan message files and print verdicts",
+        description=DESCRIPTION,
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="message, directory, mbox or -")
-    parser.add_argument("--json", action="store_true",
-                        help="one JSON object per message per line")
-    parser.add_argument("--explain", action="store_true",
-                        help="also print each rule's description and where it is defined")
+    parser.add_argument("--json", action="store_true", help="one JSON object per message per line")
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="also print each rule's description and where it is defined",
+    )
     dns = parser.add_argument_group("DNS checks (docs/dns.md)")
     dns.add_argument("--no-dns", action="store_true", help="make no DNS lookups")
-    dns.add_argument("--client-ip", type=_ip_address, metavar="IP",
-                     help="the SMTP client to assume (client blocklists, SPF; private and "
-                     "documentation addresses are never looked up)")
+    dns.add_argument(
+        "--client-ip",
+        type=_ip_address,
+        metavar="IP",
+        help="the SMTP client to assume (client blocklists, SPF; private and "
+        "documentation addresses are never looked up)",
+    )
     dns.add_argument("--helo", metavar="NAME", help="the HELO name to assume (SPF)")
     dns.add_argument("--mail-from", metavar="ADDRESS", help="the envelope sender to assume")
     parser.set_defaults(func=run_check)
@@ -88,8 +98,13 @@ def run_check(args: argparse.Namespace) -> int:
             verdict = engine.scan(item.raw, envelope)
         else:
             facts = engine.prepare(item.raw)
-            external = lookup_once(checker, facts, args.client_ip, args.helo,
-                                   envelope_sender_for_check(facts, args.mail_from))
+            external = lookup_once(
+                checker,
+                facts,
+                args.client_ip,
+                args.helo,
+                envelope_sender_for_check(facts, args.mail_from),
+            )
             verdict = engine.decide(facts, envelope, external)
         if args.json:
             record = {"path": item.path, **verdict.to_dict()}
@@ -118,13 +133,18 @@ def _print_human(out: TextIO, path: str, verdict: Verdict, sources: dict[str, st
         for hit in verdict.hits:
             out.write(f"{hit.score:4.1f} {hit.rule_id:<30} {one_line(hit.evidence, 60)}\n")
             if sources is not None:
-                out.write(f"     {'':<30} {one_line(hit.description, 100)} [{sources.get(hit.rule_id, '')}]\n")
+                out.write(
+                    f"     {'':<30} {one_line(hit.description, 100)} "
+                    f"[{sources.get(hit.rule_id, '')}]\n"
+                )
     else:
         out.write("No rules fired.\n")
     for address in verdict.addresses:
         state = "valid" if address.valid else "checksum fails"
         where = ", in a URL" if address.in_url else ""
-        out.write(f"Address: {address.currency} {one_line(address.address, 110)} ({state}{where})\n")
+        out.write(
+            f"Address: {address.currency} {one_line(address.address, 110)} ({state}{where})\n"
+        )
     for note in verdict.notes:
         out.write(f"Note: {one_line(note, 200)}\n")
     out.write("\n")

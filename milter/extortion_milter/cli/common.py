@@ -21,12 +21,19 @@ def common_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(add_help=False)
     group = parser.add_argument_group("configuration")
     group.add_argument(
-        "-c", "--config", type=Path, metavar="FILE",
+        "-c",
+        "--config",
+        type=Path,
+        metavar="FILE",
         help=f"config file (default: {DEFAULT_CONFIG_PATH} if it exists, else the built-in "
         "defaults, which config.example.yaml spells out)",
     )
     group.add_argument(
-        "-o", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        "-o",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override one config key, e.g. -o thresholds.reject=20 -o mode=monitor "
         "(repeatable; values are YAML, so -o allow.senders=[a@b.example] gives a list)",
     )

@@ -9,6 +9,7 @@ language and variant for the tables; other names count as language "?".
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import re
 import sys
@@ -66,16 +67,21 @@ def language_and_variant(path: str) -> tuple[str, str]:
     return language, variant
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-               common: argparse.ArgumentParser) -> None:
+def add_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     parser = subparsers.add_parser(
-        "corpus-eval", parents=[common], help="measure recall and false positives on labelled mail",
-        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "corpus-eval",
+        parents=[common],
+        help="measure recall and false positives on labelled mail",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example:\n  extortion-milter corpus-eval tests/corpus ../shared/corpus/ham",
     )
     parser.add_argument("paths", nargs="+", metavar="DIR")
-    parser.add_argument("--label", choices=("extortion", "ham"),
-                        help="label every message so, whatever its folders")
+    parser.add_argument(
+        "--label", choices=("extortion", "ham"), help="label every message so, whatever its folders"
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(func=run_corpus_eval)
 
@@ -89,7 +95,9 @@ def run_corpus_eval(args: argparse.Namespace) -> int:
             continue  # corpus folders document themselves
         label = label_of(item.path, args.label)
         if item.raw is None or label is None:
-            reason = item.error or "no label (put it under extortion/ or a *ham* folder, or use --label)"
+            reason = (
+                item.error or "no label (put it under extortion/ or a *ham* folder, or use --label)"
+            )
             print(f"extortion-milter: {item.path}: {reason}", file=sys.stderr)
             status = EXIT_INPUT
             continue
@@ -97,8 +105,11 @@ def run_corpus_eval(args: argparse.Namespace) -> int:
         language, variant = language_and_variant(item.path)
         if not label:
             variant = "ham:" + variant.removeprefix("ham-")
-        results.append(Result(item.path, label, language, variant,
-                              verdict.score, verdict.action, verdict.rule_ids))
+        results.append(
+            Result(
+                item.path, label, language, variant, verdict.score, verdict.action, verdict.rule_ids
+            )
+        )
     summary = summarize(results)
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -117,8 +128,11 @@ def summarize(results: list[Result]) -> dict[str, object]:
     caught = sum(r.flagged for r in extortion)
     false_alarms = sum(r.flagged for r in ham)
     return {
-        "extortion": len(extortion), "caught": caught, "recall_pct": _rate(caught, len(extortion)),
-        "ham": len(ham), "false_positives": false_alarms,
+        "extortion": len(extortion),
+        "caught": caught,
+        "recall_pct": _rate(caught, len(extortion)),
+        "ham": len(ham),
+        "false_positives": false_alarms,
         "false_positive_pct": _rate(false_alarms, len(ham)),
         "actions_extortion": dict(Counter(r.action.value for r in extortion)),
         "actions_ham": dict(Counter(r.action.value for r in ham)),
@@ -131,7 +145,10 @@ def _table(title: str, results: Iterable[Result], key: str) -> list[str]:
     groups: dict[str, list[Result]] = defaultdict(list)
     for result in results:
         groups[getattr(result, key)].append(result)
-    lines = [f"{title:<26} {'extortion':>9} {'caught':>7} {'recall':>7} {'ham':>5} {'FP':>4} {'FP rate':>8}"]
+    lines = [
+        f"{title:<26} {'extortion':>9} {'caught':>7} {'recall':>7} "
+        f"{'ham':>5} {'FP':>4} {'FP rate':>8}"
+    ]
     for name in sorted(groups):
         rows = groups[name]
         spam = [r for r in rows if r.extortion]
@@ -149,7 +166,7 @@ def _histogram(results: list[Result]) -> list[str]:
     """Score distribution of extortion vs ham, so admins can see where thresholds fall."""
     edges = [float("-inf"), 0, 2.5, 5, 7.5, 10, 12.5, 15, 20, 30, float("inf")]
     lines = [f"{'score':<14} {'extortion':>9} {'ham':>6}"]
-    for low, high in zip(edges, edges[1:], strict=False):
+    for low, high in itertools.pairwise(edges):
         spam = sum(1 for r in results if r.extortion and low <= r.score < high)
         ham = sum(1 for r in results if not r.extortion and low <= r.score < high)
         label = f"[{low:g}, {high:g})".replace("-inf", "-∞").replace("inf", "∞")

@@ -22,11 +22,15 @@ rule fire, a `no_match` example must not. Exit status 0 when everything passes, 
 example fails, 2 for config or rule errors."""
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-               common: argparse.ArgumentParser) -> None:
+def add_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
     parser = subparsers.add_parser(
-        "lint", parents=[common], help="validate config and rules, run rule examples",
-        description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "lint",
+        parents=[common],
+        help="validate config and rules, run rule examples",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="print failures only")
     parser.set_defaults(func=run_lint)
@@ -68,8 +72,11 @@ def check_examples(engine: Engine) -> list[str]:
                     want = "match" if expected else "not match"
                     failures.append(
                         f"{info.source}: {info.id}: example should {want}: {one_line(text, 80)!r}"
-                        + (f" (fired: {', '.join(verdict.rule_ids) or 'nothing'})"
-                           if isinstance(rule, MetaRule) else "")
+                        + (
+                            f" (fired: {', '.join(verdict.rule_ids) or 'nothing'})"
+                            if isinstance(rule, MetaRule)
+                            else ""
+                        )
                     )
     return failures
 

@@ -125,8 +125,10 @@ def _coerce(hint: Any, value: Any, source: str, prefix: str, errors: list[Config
         (item_hint, _ellipsis) = get_args(hint)
         if dataclasses.is_dataclass(item_hint):  # a list of sections: name the item
             base = prefix.rstrip(".")
-            return tuple(_coerce(item_hint, item, source, f"{base}[{index}].", errors)
-                         for index, item in enumerate(value))
+            return tuple(
+                _coerce(item_hint, item, source, f"{base}[{index}].", errors)
+                for index, item in enumerate(value)
+            )
         return tuple(_coerce(item_hint, item, source, prefix, errors) for item in value)
     if hint is bool:
         if not isinstance(value, bool):
@@ -172,22 +174,33 @@ def _check_semantics(config: Config, raw: Any, source: str) -> None:
     try:
         int(config.socket_mode, 8)
     except ValueError:
-        err(raw, "socket_mode", "socket_mode", f"must be an octal mode like 0660: {config.socket_mode!r}")
-    if not (config.socket.startswith("unix:") or config.socket.startswith("inet:")
-            or config.socket.startswith("local:") or config.socket.startswith("inet6:")):
+        err(
+            raw,
+            "socket_mode",
+            "socket_mode",
+            f"must be an octal mode like 0660: {config.socket_mode!r}",
+        )
+    if not (
+        config.socket.startswith("unix:")
+        or config.socket.startswith("inet:")
+        or config.socket.startswith("local:")
+        or config.socket.startswith("inet6:")
+    ):
         err(raw, "socket", "socket", "must be unix:/path or inet:PORT@HOST")
     _check_dns(config.dns, raw.get("dns") if isinstance(raw, dict) else None, err)
     if errors:
         raise ConfigErrors(errors)
 
 
-_DNS_NAME = re.compile(r"(?=.{1,200}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*"
-                       r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.?", re.IGNORECASE)
+_DNS_NAME = re.compile(
+    r"(?=.{1,200}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*"
+    r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.?",
+    re.IGNORECASE,
+)
 _WALLET_CURRENCIES = ("btc", "ltc", "doge", "bch", "eth", "trx", "xmr")
 
 
-def _check_dns(dns: DnsConfig, dns_raw: Any,
-               err: Callable[[Any, str, str, str], None]) -> None:
+def _check_dns(dns: DnsConfig, dns_raw: Any, err: Callable[[Any, str, str, str], None]) -> None:
     """The dns: section: resolvers are IP addresses, zones are DNS names, limits sane."""
     for server in dns.nameservers:
         try:
@@ -200,6 +213,7 @@ def _check_dns(dns: DnsConfig, dns_raw: Any,
         err(dns_raw, "budget_ms", "dns.budget_ms", "must be 1..10000 milliseconds")
     if dns.max_concurrent < 1:
         err(dns_raw, "max_concurrent", "dns.max_concurrent", "must be at least 1")
+
     def item(key: str, index: int) -> Any:  # the list item, to name its line
         items = dns_raw.get(key) if isinstance(dns_raw, dict) else None
         return items[index] if isinstance(items, list) and index < len(items) else dns_raw
@@ -221,10 +235,17 @@ def _check_dns(dns: DnsConfig, dns_raw: Any,
     for index, wallet in enumerate(dns.wallet_blocklists):
         for currency in wallet.currencies:
             if currency not in _WALLET_CURRENCIES:
-                err(item("wallet_blocklists", index), "currencies",
+                err(
+                    item("wallet_blocklists", index),
+                    "currencies",
                     f"dns.wallet_blocklists[{index}].currencies",
-                    f"unknown currency {currency!r} (known: {', '.join(_WALLET_CURRENCIES)})")
+                    f"unknown currency {currency!r} (known: {', '.join(_WALLET_CURRENCIES)})",
+                )
     if dns.spf.source == "authentication-results" and not dns.spf.authserv_id.strip():
         spf_raw = dns_raw.get("spf") if isinstance(dns_raw, dict) else None
-        err(spf_raw, "source", "dns.spf.authserv_id",
-            "required when source is authentication-results (your MTA's authserv-id)")
+        err(
+            spf_raw,
+            "source",
+            "dns.spf.authserv_id",
+            "required when source is authentication-results (your MTA's authserv-id)",
+        )

@@ -35,10 +35,22 @@ from .yamlfile import LineDict, LineList, load_yaml_file
 RULE_ID = re.compile(r"[A-Z][A-Z0-9_]{1,63}")
 FAMILY = re.compile(r"[a-z][a-z0-9_]{0,63}")
 RULE_KEYS = {
-    "id", "description", "family", "target", "phrases", "patterns", "leet", "score", "tags",
-    "examples", "expr", "builtin", "params",
+    "id",
+    "description",
+    "family",
+    "target",
+    "phrases",
+    "patterns",
+    "leet",
+    "score",
+    "tags",
+    "examples",
+    "expr",
+    "builtin",
+    "params",
 }
-FILE_KEYS = {"rules", "scores", "disable"}
+FILE_KEYS = {"language", "rules", "scores", "disable"}
+LANGUAGE = re.compile(r"[a-z]{2,3}")
 MAX_PATTERN_CHARS = 2000
 
 
@@ -99,15 +111,30 @@ class _RuleCollector:
             return
         for key in data:
             if key not in FILE_KEYS:
-                self.error(str(path), data.line_of(key), key,
-                           f"unknown key (known: {', '.join(sorted(FILE_KEYS))})")
+                self.error(
+                    str(path),
+                    data.line_of(key),
+                    key,
+                    f"unknown key (known: {', '.join(sorted(FILE_KEYS))})",
+                )
+        language = data.get("language")
+        if language is not None and (
+            not isinstance(language, str) or not LANGUAGE.fullmatch(language)
+        ):
+            self.error(
+                str(path),
+                data.line_of("language"),
+                "language",
+                f"must be a language code like de or pt, not {language!r}",
+            )
+            language = None
         rules = data.get("rules")
         if rules is not None:
             if not isinstance(rules, LineList):
                 self.error(str(path), data.line_of("rules"), "rules", "must be a list of rules")
             else:
                 for index, item in enumerate(rules):
-                    self._read_rule(item, str(path), rules.line_of(index), local)
+                    self._read_rule(item, str(path), rules.line_of(index), local, language)
         self._read_scores(data, str(path))
         self._read_disable(data, str(path))
 
@@ -134,14 +161,20 @@ class _RuleCollector:
         for index, rule_id in enumerate(disable):
             self.disabled.append((rule_id, path, disable.line_of(index)))
 
-    def _read_rule(self, item: Any, path: str, line: int, local: bool) -> None:
+    def _read_rule(
+        self, item: Any, path: str, line: int, local: bool, language: str | None
+    ) -> None:
         if not isinstance(item, LineDict):
             self.error(path, line, "rules", "each rule must be a mapping")
             return
         rule_id = item.get("id")
         if not isinstance(rule_id, str) or not RULE_ID.fullmatch(rule_id):
-            self.error(path, item.line_of("id"), "id",
-                       f"missing or invalid rule id {rule_id!r} (upper case, digits, _)")
+            self.error(
+                path,
+                item.line_of("id"),
+                "id",
+                f"missing or invalid rule id {rule_id!r} (upper case, digits, _)",
+            )
             return
         errors_before = len(self.errors)
 
@@ -151,13 +184,16 @@ class _RuleCollector:
         for key in item:
             if key not in RULE_KEYS:
                 bad(key, f"unknown key (known: {', '.join(sorted(RULE_KEYS))})")
-        info = self._rule_info(item, rule_id, path, line, bad)
+        info = replace(self._rule_info(item, rule_id, path, line, bad), language=language)
         kinds = [k for k in ("expr", "builtin") if k in item]
         if "phrases" in item or "patterns" in item:
             kinds.append("phrases/patterns")
         if len(kinds) != 1:
-            bad("id", "a rule needs exactly one of phrases/patterns, expr or builtin"
-                + (f" (found {', '.join(kinds)})" if kinds else ""))
+            bad(
+                "id",
+                "a rule needs exactly one of phrases/patterns, expr or builtin"
+                + (f" (found {', '.join(kinds)})" if kinds else ""),
+            )
             return
         rule: Rule | None
         if "expr" in item:
@@ -170,8 +206,12 @@ class _RuleCollector:
             return
         previous = self.rules.get(rule_id)
         if previous is not None and not (local and not previous.local):
-            self.error(path, line, f"{rule_id}.id",
-                       f"duplicate rule id, first defined at {previous.path}:{previous.line}")
+            self.error(
+                path,
+                line,
+                f"{rule_id}.id",
+                f"duplicate rule id, first defined at {previous.path}:{previous.line}",
+            )
             return
         self.rules[rule_id] = _Loaded(rule, path, line, local, item.line_of("expr"))
 
@@ -193,8 +233,16 @@ class _RuleCollector:
             bad("tags", "must be a list of words")
             tags = []
         match, no_match = self._examples(item, bad)
-        return RuleInfo(rule_id, description, float(score), family, tuple(tags),
-                        f"{path}:{line}", match, no_match)
+        return RuleInfo(
+            rule_id,
+            description,
+            float(score),
+            family,
+            tuple(tags),
+            f"{path}:{line}",
+            match,
+            no_match,
+        )
 
     def _examples(self, item: LineDict, bad: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
         examples = item.get("examples")
@@ -206,8 +254,11 @@ class _RuleCollector:
         lists: dict[str, tuple[str, ...]] = {}
         for key in examples:
             if key not in ("match", "no_match"):
-                bad("examples", f"unknown key {key!r} (known: match, no_match)",
-                    examples.line_of(key))
+                bad(
+                    "examples",
+                    f"unknown key {key!r} (known: match, no_match)",
+                    examples.line_of(key),
+                )
         for key in ("match", "no_match"):
             value = examples.get(key, [])
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -298,8 +349,12 @@ class _RuleCollector:
                 for name in sorted(names_in(rule.expr)):
                     if name not in known_names:
                         kind = "family" if name.islower() else "rule id"
-                        self.error(loaded.path, loaded.expr_line, f"{rule_id}.expr",
-                                   f"unknown {kind} {name!r}")
+                        self.error(
+                            loaded.path,
+                            loaded.expr_line,
+                            f"{rule_id}.expr",
+                            f"unknown {kind} {name!r}",
+                        )
         enabled = {rid: r for rid, r in rules.items() if rid not in disabled}
         metas = self._sorted_metas(enabled)
         if self.errors:
@@ -334,9 +389,13 @@ class _RuleCollector:
                 return
             if state.get(rid) == 1:
                 loaded = self.rules[rid]
-                cycle = " -> ".join([*chain[chain.index(rid):], rid])
-                self.error(loaded.path, loaded.expr_line, f"{rid}.expr",
-                           f"meta rules form a cycle: {cycle}")
+                cycle = " -> ".join([*chain[chain.index(rid) :], rid])
+                self.error(
+                    loaded.path,
+                    loaded.expr_line,
+                    f"{rid}.expr",
+                    f"meta rules form a cycle: {cycle}",
+                )
                 return
             state[rid] = 1
             for dep in sorted(deps[rid]):
@@ -359,7 +418,9 @@ def load_ruleset(paths: list[Path], local_dir: Path | None) -> RuleSet:
         collector.read_file(path, local=False)
     if local_dir is not None and local_dir.exists():
         if not local_dir.is_dir():
-            raise ConfigErrors([ConfigError(str(local_dir), None, "rules.local_dir", "not a directory")])
+            raise ConfigErrors(
+                [ConfigError(str(local_dir), None, "rules.local_dir", "not a directory")]
+            )
         for path in sorted(local_dir.glob("*.yaml")):
             collector.read_file(path, local=True)
     return collector.finish()

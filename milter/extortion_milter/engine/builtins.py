@@ -62,6 +62,7 @@ def _location(value: Any) -> str:
 
 # --- crypto addresses -------------------------------------------------------------------
 
+
 def _crypto_address(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
     currencies = params["currencies"]
     want_valid = params["valid"]
@@ -91,6 +92,7 @@ def _address_only_in_attachment(facts: ScanFacts, params: Mapping[str, Any]) -> 
 
 # --- sender and recipient ---------------------------------------------------------------
 
+
 def _from_equals_to(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
     msg = facts.message
     for addr in msg.from_addrs:
@@ -117,8 +119,17 @@ def _recipient_tokens(facts: ScanFacts) -> list[str]:
 
 
 def _contains_word(haystack: str, needle: str) -> bool:
-    pattern = r"(?<![\w.@-])" + re.escape(needle) + r"(?![\w@-])"
-    return re.search(pattern, haystack, re.IGNORECASE) is not None
+    """`needle` occurs in `haystack` as a whole token (not inside a longer word or address)."""
+    text, word = haystack.lower(), needle.lower()
+    start = text.find(word)
+    while start != -1:
+        end = start + len(word)
+        before = text[start - 1] if start else " "
+        after = text[end] if end < len(text) else " "
+        if not (before.isalnum() or before in "._@-") and not (after.isalnum() or after in "@-_"):
+            return True
+        start = text.find(word, start + 1)
+    return False
 
 
 def _recipient_in_subject(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
@@ -186,6 +197,7 @@ def _deadline(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
 
 
 # --- structure --------------------------------------------------------------------------
+
 
 def _hidden_text(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
     hidden = " ".join(facts.message.hidden_text.split())
@@ -330,11 +342,15 @@ def _sender_domain_unresolvable(facts: ScanFacts, params: Mapping[str, Any]) -> 
 
 BUILTINS: dict[str, Builtin] = {
     "crypto_address": Builtin(
-        params={"currencies": _currencies, "valid": _bool_or_any, "in_url": _bool_or_any,
-                "min": _positive_int, "location": _location},
+        params={
+            "currencies": _currencies,
+            "valid": _bool_or_any,
+            "in_url": _bool_or_any,
+            "min": _positive_int,
+            "location": _location,
+        },
         run=_crypto_address,
-        defaults={"currencies": None, "valid": True, "in_url": False, "min": 1,
-                  "location": "any"},
+        defaults={"currencies": None, "valid": True, "in_url": False, "min": 1, "location": "any"},
     ),
     "address_only_in_attachment": Builtin({}, _address_only_in_attachment, {}),
     "from_equals_to": Builtin({}, _from_equals_to, {}),
@@ -346,13 +362,18 @@ BUILTINS: dict[str, Builtin] = {
     "header_present": Builtin({"name": _header_name}, _header_present, {"name": None}),
     "dnsbl": Builtin({"zone": _zone, "codes": _codes}, _dnsbl, {"zone": "any", "codes": ()}),
     "wallet_listed": Builtin(
-        {"zone": _zone, "codes": _codes}, _wallet_listed, {"zone": "any", "codes": ()},
+        {"zone": _zone, "codes": _codes},
+        _wallet_listed,
+        {"zone": "any", "codes": ()},
     ),
     "spf_self_sent_fail": Builtin(
-        {"results": _choices(SPF_RESULTS)}, _spf_self_sent_fail, {"results": ("fail",)},
+        {"results": _choices(SPF_RESULTS)},
+        _spf_self_sent_fail,
+        {"results": ("fail",)},
     ),
     "sender_domain_unresolvable": Builtin(
-        {"problems": _choices(SENDER_DOMAIN_PROBLEMS)}, _sender_domain_unresolvable,
+        {"problems": _choices(SENDER_DOMAIN_PROBLEMS)},
+        _sender_domain_unresolvable,
         {"problems": SENDER_DOMAIN_PROBLEMS},
     ),
 }
@@ -372,7 +393,9 @@ def check_params(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
             clean[key] = spec.params[key](value)
         except ValueError as exc:
             raise ValueError(f"{key}: {exc}") from None
-    missing = [k for k, v in clean.items() if v is None and k not in ("currencies", "valid", "in_url")]
+    missing = [
+        k for k, v in clean.items() if v is None and k not in ("currencies", "valid", "in_url")
+    ]
     if missing:
         raise ValueError(f"{missing[0]}: required param for {name}")
     return clean

@@ -8,12 +8,13 @@ from collections.abc import Mapping
 from . import builtins
 from .crypto import find_addresses
 from .facts import LocatedAddress, ScanFacts
+from .language import ALL_LANGUAGES, detect_languages
 from .limits import Limits
 from .matcher import TargetMatcher
 from .message import ParsedMessage, parse_message
 from .meta import evaluate, names_in
-from .normalize import fold_leet, normalize, normalize_for_addresses
-from .qr import decode_qr_texts
+from .normalize import fold_leet, normalize, normalize_for_addresses, warm_up
+from .qr import decode_qr_texts, qr_available
 from .rules import RegexAtom, Rule, RuleSet
 from .types import Action, Envelope, RuleHit, Verdict
 
@@ -26,13 +27,17 @@ class Engine:
         self.thresholds = dict(thresholds)
         self.limits = limits
         self._rules_by_id: dict[str, Rule] = {r.info.id: r for r in ruleset.all_rules}
-        by_target: dict[str, list[RegexAtom]] = defaultdict(list)
+        # Atoms are grouped by the text they read and the language of their pack, so a
+        # message only meets the packs of the languages it may be written in.
+        by_target: dict[tuple[str, str | None], list[RegexAtom]] = defaultdict(list)
         for atom in ruleset.regex_atoms:
-            by_target[atom.target].append(atom)
-        self._matchers = {target: TargetMatcher(atoms) for target, atoms in by_target.items()}
+            language = atom.info.language if atom.info.language in ALL_LANGUAGES else None
+            by_target[(atom.target, language)].append(atom)
+        self._matchers = {key: TargetMatcher(atoms) for key, atoms in by_target.items()}
+        warm_up()  # build the Unicode tables now, not on the first message
         self._meta_names = {m.info.id: sorted(names_in(m.expr)) for m in ruleset.metas}
         self._leet_matchers = {
-            target: TargetMatcher(a for a in atoms if a.leet) for target, atoms in by_target.items()
+            key: TargetMatcher(a for a in atoms if a.leet) for key, atoms in by_target.items()
         }
 
     @property
@@ -52,8 +57,12 @@ class Engine:
         facts.notes = notes
         return facts
 
-    def decide(self, facts: ScanFacts, envelope: Envelope | None = None,
-               external: Mapping[str, str] | None = None) -> Verdict:
+    def decide(
+        self,
+        facts: ScanFacts,
+        envelope: Envelope | None = None,
+        external: Mapping[str, str] | None = None,
+    ) -> Verdict:
         """Run every rule over prepared facts. `external` carries facts found outside the
         engine (DNS answers), keyed as the builtins that read them expect."""
         facts.envelope = envelope
@@ -61,8 +70,12 @@ class Engine:
         fired = self._match_atoms(facts)
         self._run_metas(fired)
         hits = tuple(
-            RuleHit(rule_id, self._rules_by_id[rule_id].info.score, evidence,
-                    self._rules_by_id[rule_id].info.description)
+            RuleHit(
+                rule_id,
+                self._rules_by_id[rule_id].info.score,
+                evidence,
+                self._rules_by_id[rule_id].info.description,
+            )
             for rule_id, evidence in fired.items()
         )
         score = round(sum(hit.score for hit in hits), 2)
@@ -90,7 +103,9 @@ class Engine:
         body = normalize(message.body_text)
         if len(body) > self.limits.max_text_chars:
             body = body[: self.limits.max_text_chars]
-            notes.append(f"visible text truncated at {self.limits.max_text_chars} characters")
+            note = f"visible text truncated at {self.limits.max_text_chars} characters"
+            if note not in notes:
+                notes.append(note)
         addresses: list[LocatedAddress] = []
         seen: set[tuple[str, str]] = set()
         cap = self.limits.max_addresses
@@ -105,6 +120,8 @@ class Engine:
         for part in message.parts:
             collect(part.text, "body" if part.source in ("plain", "html") else "attachment")
         if message.images:
+            if not qr_available():
+                notes.append("images not searched for QR codes: install extortion-milter[qr]")
             for text in decode_qr_texts(message.images):
                 collect(text, "qr")
         return ScanFacts(message, normalize(message.subject), body, addresses)
@@ -123,14 +140,22 @@ class Engine:
 
     def _match_atoms(self, facts: ScanFacts) -> dict[str, str]:
         fired: dict[str, str] = {}
-        for target, matcher in self._matchers.items():
-            text = self._target_text(target, facts)
+        languages = detect_languages(facts.subject + "\n" + facts.body)
+        texts: dict[str, str] = {}
+        folded_texts: dict[str, str] = {}
+        for (target, language), matcher in self._matchers.items():
+            if language is not None and language not in languages:
+                continue
+            if target not in texts:
+                texts[target] = self._target_text(target, facts)
+            text = texts[target]
             fired.update(matcher.match(text, fired.__contains__))
-            leet = self._leet_matchers[target]
+            leet = self._leet_matchers[(target, language)]
             if not leet.empty:
-                folded = fold_leet(text)
-                if folded != text:
-                    fired.update(leet.match(folded, fired.__contains__))
+                if target not in folded_texts:
+                    folded_texts[target] = fold_leet(text)
+                if folded_texts[target] != text:
+                    fired.update(leet.match(folded_texts[target], fired.__contains__))
         for atom in self.ruleset.builtin_atoms:
             evidence = builtins.BUILTINS[atom.builtin].run(facts, atom.params)
             if evidence is not None:
@@ -150,4 +175,3 @@ class Engine:
                 truth[meta.info.id] = True
                 if meta.info.family:
                     truth[meta.info.family] = True
-

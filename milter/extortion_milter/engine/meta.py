@@ -22,8 +22,12 @@ _TOKEN = re.compile(
     r"|(?P<op>&&|\|\||>=|<=|==|!=|[()!,<>]))"
 )
 _COMPARE: dict[str, Callable[[float, float], bool]] = {
-    ">=": operator.ge, ">": operator.gt, "<=": operator.le,
-    "<": operator.lt, "==": operator.eq, "!=": operator.ne,
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
 }
 _KEYWORDS = {"and": "&&", "or": "||", "not": "!"}
 MAX_EXPR_CHARS = 4000
@@ -99,7 +103,9 @@ class _Parser:
     def take(self, expected: str | None = None) -> str:
         token = self.peek()
         if token is None:
-            raise MetaSyntaxError("unexpected end of expression" + (f", expected {expected!r}" if expected else ""))
+            raise MetaSyntaxError(
+                "unexpected end of expression" + (f", expected {expected!r}" if expected else "")
+            )
         if expected is not None and token != expected:
             raise MetaSyntaxError(f"expected {expected!r}, found {token!r}")
         self.pos += 1
@@ -144,12 +150,12 @@ class _Parser:
         return left
 
     def term(self) -> Node:
-        token = self.take()
-        if token == "(":
+        symbol = self.take()
+        if symbol == "(":
             node = self.or_()
             self.take(")")
             return node
-        if token == "count" and self.peek() == "(":
+        if symbol == "count" and self.peek() == "(":
             self.take("(")
             args = [self.or_()]
             while self.peek() == ",":
@@ -157,11 +163,11 @@ class _Parser:
                 args.append(self.or_())
             self.take(")")
             return Count(tuple(args))
-        if token[0].isdigit():
-            return Number(float(token))
-        if token[0].isalpha() or token[0] == "_":
-            return Name(token)
-        raise MetaSyntaxError(f"unexpected {token!r}")
+        if symbol[0].isdigit():
+            return Number(float(symbol))
+        if symbol[0].isalpha() or symbol[0] == "_":
+            return Name(symbol)
+        raise MetaSyntaxError(f"unexpected {symbol!r}")
 
 
 def parse_expr(text: str) -> Node:

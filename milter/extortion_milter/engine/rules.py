@@ -67,6 +67,7 @@ class RuleInfo:
     source: str  # file:line, for lint and --explain
     examples_match: tuple[str, ...] = ()
     examples_no_match: tuple[str, ...] = ()
+    language: str | None = None  # from the pack's `language:`; None reads every message
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,9 @@ class Verdict:
     action: Action
     hits: tuple[RuleHit, ...]
     addresses: tuple[CryptoAddress, ...] = ()
-    notes: tuple[str, ...] = ()  # truncation and parse notes, e.g. "body truncated at 1048576 bytes"
+    notes: tuple[
+        str, ...
+    ] = ()  # truncation and parse notes, e.g. "body truncated at 1048576 bytes"
     required: float = 0.0  # the tag threshold, for X-Extortion-Status
     ruleset_version: str = ""
     thresholds: dict[str, float] = field(default_factory=dict)
