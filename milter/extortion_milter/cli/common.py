@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..config.build import build_engine
 from ..config.errors import ConfigError, ConfigErrors
 from ..config.loader import DEFAULT_CONFIG_PATH, load_config
 from ..config.schema import Config
-from ..engine.engine import Engine
+
+if TYPE_CHECKING:
+    from ..engine.engine import Engine
 
 EXIT_OK = 0
 EXIT_INPUT = 1  # some input could not be read
@@ -62,6 +64,9 @@ def load_config_from_args(args: argparse.Namespace) -> Config:
 
 
 def engine_from_args(args: argparse.Namespace) -> tuple[Config, Engine]:
+    # Imported here: commands that need no engine (quarantine list, ...) start faster.
+    from ..config.build import build_engine
+
     config = load_config_from_args(args)
     try:
         return config, build_engine(config)
