@@ -279,6 +279,7 @@ class _RuleCollector:
         if not isinstance(leet, bool):
             bad("leet", "must be true or false")
         patterns: list[str] = []
+        compiled: list[Any] = []
         for key in ("phrases", "patterns"):
             values = item.get(key)
             if values is None:
@@ -296,12 +297,12 @@ class _RuleCollector:
                     continue
                 pattern = phrase_to_pattern(value) if key == "phrases" else value
                 try:
-                    compile_pattern(pattern)
+                    compiled.append(compile_pattern(pattern))
                 except PatternError as exc:
                     bad(f"{key}[{index}]", str(exc), where)
                     continue
                 patterns.append(pattern)
-        return RegexAtom(info, target, tuple(patterns), bool(leet))
+        return RegexAtom(info, target, tuple(patterns), bool(leet), tuple(compiled))
 
     def _builtin(self, item: LineDict, info: RuleInfo, bad: Any) -> BuiltinAtom | None:
         name = item.get("builtin")

@@ -42,7 +42,8 @@ class TargetMatcher:
         self._sets: list[tuple[Any, list[int]]] = []
         for atom in atoms:
             entry_index = len(self._entries)
-            self._entries.append(_Entry(atom, tuple(compile_pattern(p) for p in atom.patterns)))
+            regexes = atom.compiled or tuple(compile_pattern(p) for p in atom.patterns)
+            self._entries.append(_Entry(atom, regexes))
             for pattern in atom.patterns:
                 if not self._sets or len(self._sets[-1][1]) >= SET_SIZE:
                     self._sets.append((re2.Set.SearchSet(_SET_OPTIONS), []))

@@ -76,6 +76,8 @@ class RegexAtom:
     target: str  # one of TARGETS or "header:Name"
     patterns: tuple[str, ...]  # RE2 source, phrases already converted
     leet: bool = False
+    # The compiled patterns, in the same order; compiled once when the rules load.
+    compiled: tuple[Any, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)
