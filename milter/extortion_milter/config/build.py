@@ -8,7 +8,9 @@ from pathlib import Path
 
 from ..engine.engine import Engine
 from ..engine.limits import Limits
+from ..engine.matcher import RuleCompileError
 from ..engine.rules import RuleSet
+from .errors import ConfigError, ConfigErrors
 from .rulefiles import load_ruleset, shipped_rules_dir
 from .schema import Config
 
@@ -21,4 +23,17 @@ def load_rules(config: Config) -> RuleSet:
 
 def build_engine(config: Config) -> Engine:
     thresholds = asdict(config.thresholds)
-    return Engine(load_rules(config), thresholds, Limits(**asdict(config.limits)))
+    try:
+        return Engine(load_rules(config), thresholds, Limits(**asdict(config.limits)))
+    except RuleCompileError as exc:
+        path, _, line = exc.atom.info.source.rpartition(":")
+        raise ConfigErrors(
+            [
+                ConfigError(
+                    path,
+                    int(line) if line.isdigit() else None,
+                    f"{exc.atom.info.id}.patterns",
+                    str(exc),
+                )
+            ]
+        ) from None

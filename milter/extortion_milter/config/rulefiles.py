@@ -25,7 +25,7 @@ from ..engine.rules import (
     Rule,
     RuleInfo,
     RuleSet,
-    compile_pattern,
+    check_pattern,
     phrase_to_pattern,
     ruleset_version,
 )
@@ -279,7 +279,6 @@ class _RuleCollector:
         if not isinstance(leet, bool):
             bad("leet", "must be true or false")
         patterns: list[str] = []
-        compiled: list[Any] = []
         for key in ("phrases", "patterns"):
             values = item.get(key)
             if values is None:
@@ -297,12 +296,12 @@ class _RuleCollector:
                     continue
                 pattern = phrase_to_pattern(value) if key == "phrases" else value
                 try:
-                    compiled.append(compile_pattern(pattern))
+                    check_pattern(pattern)
                 except PatternError as exc:
                     bad(f"{key}[{index}]", str(exc), where)
                     continue
                 patterns.append(pattern)
-        return RegexAtom(info, target, tuple(patterns), bool(leet), tuple(compiled))
+        return RegexAtom(info, target, tuple(patterns), bool(leet))
 
     def _builtin(self, item: LineDict, info: RuleInfo, bad: Any) -> BuiltinAtom | None:
         name = item.get("builtin")

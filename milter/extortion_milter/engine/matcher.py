@@ -10,12 +10,11 @@ their evidence.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import re2
 
-from .rules import RegexAtom, compile_pattern
+from .rules import PatternError, RegexAtom, compile_pattern
 
 _SET_OPTIONS = re2.Options()
 _SET_OPTIONS.log_errors = False
@@ -27,32 +26,45 @@ SET_SIZE = 32
 EVIDENCE_CHARS = 80
 
 
-@dataclass(frozen=True)
-class _Entry:
-    atom: RegexAtom
-    regexes: tuple[Any, ...]
+class RuleCompileError(ValueError):
+    """A rule's pattern parsed but RE2 cannot build it (too large for its memory bound)."""
+
+    def __init__(self, atom: RegexAtom, message: str) -> None:
+        self.atom = atom
+        super().__init__(message)
 
 
 class TargetMatcher:
     """The atoms reading one target, compiled into RE2 sets."""
 
     def __init__(self, atoms: Iterable[RegexAtom]) -> None:
-        self._entries: list[_Entry] = []
-        # Per set, the entry index owning each of its patterns.
-        self._sets: list[tuple[Any, list[int]]] = []
+        # Per set, the (atom, pattern position) owning each of its patterns.
+        self._sets: list[tuple[Any, list[tuple[RegexAtom, int]]]] = []
+        # Patterns compiled alone, on first use, to cut out evidence.
+        self._alone: dict[tuple[str, int], Any] = {}
         for atom in atoms:
-            entry_index = len(self._entries)
-            regexes = atom.compiled or tuple(compile_pattern(p) for p in atom.patterns)
-            self._entries.append(_Entry(atom, regexes))
-            for pattern in atom.patterns:
+            for position, pattern in enumerate(atom.patterns):
                 if not self._sets or len(self._sets[-1][1]) >= SET_SIZE:
                     self._sets.append((re2.Set.SearchSet(_SET_OPTIONS), []))
                 regex_set, owners = self._sets[-1]
                 regex_set.Add(pattern)
-                owners.append(entry_index)
-        for regex_set, _owners in self._sets:
-            regex_set.Compile()
+                owners.append((atom, position))
+        for regex_set, owners in self._sets:
+            try:
+                regex_set.Compile()
+            except re2.error:
+                raise self._culprit(owners) from None
         self.empty = not self._sets
+
+    @staticmethod
+    def _culprit(owners: list[tuple[RegexAtom, int]]) -> RuleCompileError:
+        for atom, position in owners:
+            try:
+                compile_pattern(atom.patterns[position])
+            except PatternError as exc:
+                return RuleCompileError(atom, str(exc))
+        atom = owners[0][0]
+        return RuleCompileError(atom, "RE2 cannot build the set holding this rule's patterns")
 
     def match(self, text: str, skip: Callable[[str], bool]) -> dict[str, str]:
         """Evidence per atom id of every atom that matches `text` and is not skipped."""
@@ -62,18 +74,20 @@ class TargetMatcher:
         encoded = text.encode("utf-8", "surrogatepass")  # once, not once per set
         for regex_set, owners in self._sets:
             for pattern_index in regex_set.Match(encoded) or ():
-                entry = self._entries[owners[pattern_index]]
-                rule_id = entry.atom.info.id
+                atom, position = owners[pattern_index]
+                rule_id = atom.info.id
                 if rule_id in found or skip(rule_id):
                     continue
-                found[rule_id] = _evidence(entry.regexes, text)
+                found[rule_id] = self._evidence(atom, position, text)
         return found
 
-
-def _evidence(regexes: tuple[Any, ...], text: str) -> str:
-    for regex in regexes:
+    def _evidence(self, atom: RegexAtom, position: int, text: str) -> str:
+        key = (atom.info.id, position)
+        regex = self._alone.get(key)
+        if regex is None:
+            # A benign race between threads only compiles the same pattern twice.
+            regex = self._alone[key] = compile_pattern(atom.patterns[position])
         match = regex.search(text)
-        if match is not None:
-            snippet = " ".join(match.group(0).split())
-            return snippet[:EVIDENCE_CHARS]
-    return ""
+        if match is None:
+            return ""
+        return " ".join(match.group(0).split())[:EVIDENCE_CHARS]
