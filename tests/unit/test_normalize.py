@@ -27,6 +27,7 @@ EVASIONS = [
     ("bit\ufe0fcoin", "bitcoin"),  # variation selector
     ("bit\U000e0041coin", "bitcoin"),  # tag character (astral, invisible)
     ("b\u0338itco\u0335in", "bitcoin"),  # combining overlays on ASCII letters are junk
+    ("bc1\u0337q9\u20d2x", "bc1q9x"),  # ... and on digits (wallet addresses)
     ("e\u200b\u0301t\u00e9", "\u00e9t\u00e9"),  # the accent composes once the ZWSP is gone
     ("\u2460 hour", "1 hour"),  # NFKC compatibility forms
     ("\ufb01le", "file"),  # ligature
@@ -167,3 +168,9 @@ def test_addresses_fold_lookalikes_and_drop_invisible() -> None:
 
 def test_addresses_nfkc_fullwidth() -> None:
     assert normalize_for_addresses("\uff11\uff22\uff56\uff22") == "1BvB"
+
+
+def test_addresses_drop_junk_marks_on_digits() -> None:
+    # A strike-through or overlay mark on every character, digits included.
+    marked = "".join(c + "\u0336" for c in "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq")
+    assert normalize_for_addresses(marked) == "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"

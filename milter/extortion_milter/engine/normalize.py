@@ -40,8 +40,9 @@ _LATIN_BLOCKS = (
     (0xAB30, 0xAB6F),
 )
 
-# Combining marks left on an ASCII letter after NFKC could not compose them into a real
-# accented letter ("b̸itcoin"): junk, not an accent.
+# Combining marks left on an ASCII letter or digit after NFKC could not compose them into a
+# real accented letter ("b̸itcoin", "bc1̷q"): junk, not an accent. No digit carries an
+# accent in any script, and a mark on a digit of a wallet address would hide the address.
 _MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 # Each pass is a full scan (a few ms on 50 KB); runs of three or more look-alike-only words
 # with no Latin neighbour are rare enough to leave partly folded.
@@ -52,7 +53,7 @@ _TAG_BLOCK = re.compile("[\U000e0000-\U000e0fff]+")
 _RARE_ASTRAL = re.compile("[\U00011000-\U0001d1ff]")
 _ASCII_ALNUM = re.compile("[A-Za-z0-9]")
 _ANY_MARK = re.compile(f"[{_MARKS}]")
-_JUNK_MARKS = re.compile(f"(?<=[A-Za-z])[{_MARKS}]+")
+_JUNK_MARKS = re.compile(f"(?<=[A-Za-z0-9])[{_MARKS}]+")
 
 
 def _ranges_class(codepoints: list[int]) -> str:
