@@ -160,6 +160,9 @@ CHARSETS = [
     (b"abc", "punycode", "abc"),  # refused: quadratic decoder
     (b"YWJj", "base64", "YWJj"),  # not a text encoding
     (b"abc", '"utf-8"', "abc"),  # quoted label
+    ("Pay now".encode("utf-16"), None, "Pay now"),  # Notepad "Unicode": UTF-16 with a BOM
+    (b"\xfe\xff" + "Pay €".encode("utf-16-be"), "iso-8859-1", "Pay €"),  # BOM beats label
+    (b"\xef\xbb\xbf" + "café".encode(), None, "café"),  # UTF-8 BOM is dropped
 ]
 
 
@@ -299,6 +302,17 @@ def test_txt_attachment(headers: bytes, filename: str) -> None:
         ("attachment", "pay 0.1 BTC", filename),
     ]
     assert [a.filename for a in msg.attachments] == [filename]
+
+
+def test_utf16_txt_attachment_without_charset() -> None:
+    # Notepad's "Unicode" .txt: UTF-16 with a BOM, CRLF lines, sent as octet-stream.
+    body = base64.encodebytes("I recorded you.\r\nPay 0.1 BTC.\r\n".encode("utf-16"))
+    raw = multipart(
+        b"Content-Type: text/plain\r\n\r\nsee attachment",
+        b'Content-Type: application/octet-stream; name="README.txt"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + body,
+    )
+    assert parse(raw).parts[1].text == "I recorded you.\nPay 0.1 BTC.\n"
 
 
 def test_html_attachment_is_rendered() -> None:

@@ -156,14 +156,27 @@ def _utf8_mixed(data: bytes) -> str:
         return data.decode("utf-8", "surrogateescape").translate(_STRAY_BYTES)
 
 
+# Byte order marks, as browsers sniff them (WHATWG "decode"): a BOM beats any label.
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
 def decode_bytes(data: bytes, charset: str | None) -> str:
     """Text of `data` in the declared charset, falling back when it is wrong or unknown.
 
-    Valid UTF-8 with non-ASCII characters wins over a declared single-byte charset: real
-    latin-1 or cp1251 text is almost never valid UTF-8, while UTF-8 labelled latin-1 is
-    common. Without a usable label the text is read as UTF-8 with windows-1252 for the
-    bytes that are not UTF-8. Never raises.
+    A byte order mark decides first: a .txt file saved as "Unicode" by Notepad is UTF-16
+    with a BOM and usually travels with no charset at all. Valid UTF-8 with non-ASCII
+    characters wins over a declared single-byte charset: real latin-1 or cp1251 text is
+    almost never valid UTF-8, while UTF-8 labelled latin-1 is common. Without a usable
+    label the text is read as UTF-8 with windows-1252 for the bytes that are not UTF-8.
+    Never raises.
     """
+    for bom, bom_codec in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(bom_codec, "replace")
     codec = _codec(charset) if charset else None
     if codec is None or codec == "utf-8":
         return _utf8_mixed(data)
