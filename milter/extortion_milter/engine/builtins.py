@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .facts import ScanFacts
+from .rules import compile_pattern
 
 CURRENCIES = ("btc", "ltc", "doge", "bch", "eth", "trx", "xmr")
 
@@ -167,13 +168,15 @@ def _password_in_subject(facts: ScanFacts, params: Mapping[str, Any]) -> str | N
 
 # --- money and deadlines ----------------------------------------------------------------
 
-_MONEY = re.compile(
+# RE2 (linear time, one DFA pass) rather than `re`: these run over every message body and
+# `re` tries the whole alternation at every position (measured 0.5 ms on a 4 KiB body).
+_MONEY = compile_pattern(
     r"(?:[$€£¥₽₺]|usd|eur|gbp)\s?\d[\d.,' ]{0,12}\d?"
-    r"|\d[\d.,' ]{0,12}\s?(?:[$€£¥₽₺]|usd\b|us\s?dollars?|dollars?|dollari|dólares|dolares|"
+    r"|\d[\d.,' ]{0,12}\s?[万萬千]?\s?(?:[$€£¥₽₺]|usd\b|us\s?dollars?|dollars?|dollari|"
+    r"dólares|dolares|"
     r"dolarów|dolarow|долларов|доллара|евро|euros?|eur\b|gbp\b|pounds?|btc\b|bitcoins?|"
     r"ltc\b|eth\b|xmr\b|usdt\b|monero|litecoin|zł|pln\b|tl\b|lira|kr\b|kronor|sek\b|"
-    r"ドル|円|ユーロ|ビットコイン|美元|欧元|元|比特币|рублей|рубля)",
-    re.IGNORECASE,
+    r"ドル|円|ユーロ|ビットコイン|美元|欧元|元|比特币|рублей|рубля)"
 )
 
 
@@ -182,18 +185,20 @@ def _money_amount(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
     return match.group(0).strip() if match else None
 
 
-_DEADLINE = re.compile(
-    r"(?<!\d)\d{1,3}\s?(?:hours?|hrs?|h\b|days?|business days|"
+_DEADLINE = compile_pattern(
+    r"(?:^|[^\d])\d{1,3}\s?(?:hours?|hrs?|h\b|days?|business days|"
     r"stunden|std\.?|tagen?|heures?|jours?|horas?|días|dias|ore|giorni|uur|dagen|"
     r"godzin[ya]?|dni|dnia|часов|часа|час|суток|дней|дня|saat|gün|gun|timmar|dagar|"
-    r"時間|日以内|日|小时|小時|天)",
-    re.IGNORECASE,
+    r"時間|日以内|日|小时|小時|天)"
 )
 
 
 def _deadline(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
     match = _DEADLINE.search(facts.body) or _DEADLINE.search(facts.subject)
-    return match.group(0) if match else None
+    if match is None:
+        return None
+    text: str = match.group(0)
+    return text if text[0].isdigit() else text[1:]  # drop the non-digit that bounds it
 
 
 # --- structure --------------------------------------------------------------------------

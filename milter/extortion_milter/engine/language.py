@@ -50,7 +50,7 @@ _LETTERS: dict[str, str] = {
     "fr": "çèêëàùûœâîï",
     "it": "àèéìòù",
 }
-_WORD = re.compile(r"[^\W\d_]+")
+_PUNCTUATION = ".,;:!?¡¿\"'()[]{}<>«»“”„‘’-–—…*/"
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -58,13 +58,14 @@ _HAN = re.compile(r"[\u3400-\u9fff]")
 ALL_LANGUAGES = frozenset({*_STOPWORDS, "ru", "ja", "zh"})
 SHORT_TEXT_WORDS = 40  # below this many words, evidence is too thin: keep every pack
 MIN_HITS = 2  # distinct stop words that keep a language
-SAMPLE_CHARS = 20_000
+SAMPLE_CHARS = 6_000  # enough words to tell; the whole body would cost more than it tells
 
 
 def detect_languages(text: str) -> frozenset[str]:
     sample = text[:SAMPLE_CHARS].lower()
-    words = _WORD.findall(sample)
-    if len(words) < SHORT_TEXT_WORDS:
+    # str.split and strip run in C; a Unicode word regex over the sample cost ten times more.
+    words = [w.strip(_PUNCTUATION) for w in sample.split()]
+    if sum(1 for w in words if w[:1].isalpha()) < SHORT_TEXT_WORDS:
         return ALL_LANGUAGES
     found: set[str] = set()
     if _CYRILLIC.search(sample):
