@@ -9,17 +9,36 @@ from extortion_milter.engine.language import ALL_LANGUAGES, detect_languages
 FILLER = " ".join(f"w{i}" for i in range(10))
 
 CASES = [
-    ("en", "I know about the things you have been doing and I will share them with all of "
-           "your friends and family because you did not listen to what I said before"),
-    ("de", "Ich habe dich mit deiner Kamera gefilmt und wenn du nicht zahlst, wird das Video "
-           "an alle deine Kontakte gesendet, die auf deinem Telefon sind, bitte bezahle noch heute"),
-    ("pl", "Wezwanie do zapłaty za fakturę VAT nr 117 za usługi hostingowe na kwotę 1 476,00 zł "
-           "brutto termin płatności upłynął 7 dni temu prosimy o uregulowanie należności"),
-    ("tr", "Merhaba, Online mağazanızın tüm veritabanını indirdik müşteri bilgileri adresler "
-           "telefon numaraları ve sipariş geçmişi 3 gün içinde 2500 USD değerinde Bitcoin"),
-    ("ru", "Я записал видео с вашей веб-камеры и отправлю его всем вашим контактам если вы не "
-           "заплатите в течение двух дней " + FILLER + " " + FILLER),
-    ("ja", "あなたのデバイスをハッキングしました。 " + " ".join(["ビットコインで支払ってください"] * 45)),
+    (
+        "en",
+        "I know about the things you have been doing and I will share them with all of "
+        "your friends and family because you did not listen to what I said before",
+    ),
+    (
+        "de",
+        "Ich habe dich mit deiner Kamera gefilmt und wenn du nicht zahlst, wird das Video "
+        "an alle deine Kontakte gesendet, die auf deinem Telefon sind, bitte bezahle noch heute",
+    ),
+    (
+        "pl",
+        "Wezwanie do zapłaty za fakturę VAT nr 117 za usługi hostingowe na kwotę 1 476,00 zł "
+        "brutto termin płatności upłynął 7 dni temu prosimy o uregulowanie należności",
+    ),
+    (
+        "tr",
+        "Merhaba, Online mağazanızın tüm veritabanını indirdik müşteri bilgileri adresler "
+        "telefon numaraları ve sipariş geçmişi 3 gün içinde 2500 USD değerinde Bitcoin",
+    ),
+    (
+        "ru",
+        "Я записал видео с вашей веб-камеры и отправлю его всем вашим контактам если вы не "
+        "заплатите в течение двух дней " + FILLER + " " + FILLER,
+    ),
+    (
+        "ja",
+        "あなたのデバイスをハッキングしました。 "
+        + " ".join(["ビットコインで支払ってください"] * 45),
+    ),
 ]
 
 
