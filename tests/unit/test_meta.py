@@ -6,7 +6,13 @@ import re
 
 import pytest
 
-from extortion_milter.engine.meta import MetaSyntaxError, evaluate, names_in, parse_expr
+from extortion_milter.engine.meta import (
+    MetaSyntaxError,
+    compile_expr,
+    evaluate,
+    names_in,
+    parse_expr,
+)
 
 CASES = [
     # (expression, names that fired, expected truth)
@@ -57,3 +63,13 @@ def test_names_in_collects_every_identifier() -> None:
 def test_refuses_bad_syntax(expr: str, message: str) -> None:
     with pytest.raises(MetaSyntaxError, match=re.escape(message)):
         parse_expr(expr)
+
+
+@pytest.mark.parametrize(("expr", "fired", "expected"), CASES)
+def test_compiled_expressions_agree_with_the_evaluator(
+    expr: str, fired: set[str], expected: bool
+) -> None:
+    node = parse_expr(expr)
+    truth = dict.fromkeys(fired, True)
+    assert compile_expr(node)(truth) == evaluate(node, truth)
+    assert bool(compile_expr(node)(truth)) is expected

@@ -12,7 +12,7 @@ from .language import ALL_LANGUAGES, detect_languages
 from .limits import Limits
 from .matcher import TargetMatcher
 from .message import ParsedMessage, parse_message
-from .meta import evaluate, names_in
+from .meta import compile_expr, names_in
 from .normalize import fold_leet, normalize, normalize_for_addresses, warm_up
 from .qr import decode_qr_texts, qr_available
 from .rules import RegexAtom, Rule, RuleSet
@@ -35,6 +35,7 @@ class Engine:
             by_target[(atom.target, language)].append(atom)
         self._matchers = {key: TargetMatcher(atoms) for key, atoms in by_target.items()}
         warm_up()  # build the Unicode tables now, not on the first message
+        self._meta_tests = {m.info.id: compile_expr(m.expr) for m in ruleset.metas}
         self._meta_names = {m.info.id: sorted(names_in(m.expr)) for m in ruleset.metas}
         self._leet_matchers = {
             key: TargetMatcher(a for a in atoms if a.leet) for key, atoms in by_target.items()
@@ -169,7 +170,7 @@ class Engine:
             if family:
                 truth[family] = True
         for meta in self.ruleset.metas:
-            if evaluate(meta.expr, truth):
+            if self._meta_tests[meta.info.id](truth):
                 used = [n for n in self._meta_names[meta.info.id] if truth.get(n)]
                 fired[meta.info.id] = ", ".join(used)
                 truth[meta.info.id] = True
