@@ -29,6 +29,13 @@ EVASIONS = [
     ("b\u0338itco\u0335in", "bitcoin"),  # combining overlays on ASCII letters are junk
     ("bc1\u0337q9\u20d2x", "bc1q9x"),  # ... and on digits (wallet addresses)
     ("e\u200b\u0301t\u00e9", "\u00e9t\u00e9"),  # the accent composes once the ZWSP is gone
+    # Small capitals, alone, in a whole sentence and inside a Latin word:
+    ("\u0299\u026a\u1d1b\u1d04\u1d0f\u026a\u0274", "bitcoin"),
+    (
+        "\u026a \u0280\u1d07\u1d04\u1d0f\u0280\u1d05\u1d07\u1d05 \u028f\u1d0f\u1d1c",
+        "i recorded you",
+    ),
+    ("w\u1d07\u0299cam", "webcam"),
     ("\u2460 hour", "1 hour"),  # NFKC compatibility forms
     ("\ufb01le", "file"),  # ligature
 ]

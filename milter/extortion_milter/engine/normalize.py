@@ -49,6 +49,13 @@ _MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 _MAX_EXTRA_PASSES = 1
 # Tags and supplementary variation selectors: the whole block renders as nothing. Single
 # ranges scan fast; emoji (U+1Fxxx) fall in neither.
+# Latin small capitals ("ʙɪᴛᴄᴏɪɴ", from "fancy text" generators) are styled Latin letters
+# like the mathematical ones, but NFKC leaves them alone. No language is written with them
+# (IPA uses a few as phonetic symbols), so they fold everywhere, as NFKC forms do, not only
+# next to Latin words as look-alikes from real alphabets do.
+_SMALL_CAPITALS = "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏᴢ"
+_SMALL_CAPITALS_FOLD = str.maketrans(_SMALL_CAPITALS, "abcdefghijklmnoprstuvwyz")
+_ANY_SMALL_CAPITAL = re.compile(f"[{_SMALL_CAPITALS}]")
 _TAG_BLOCK = re.compile("[\U000e0000-\U000e0fff]+")
 _RARE_ASTRAL = re.compile("[\U00011000-\U0001d1ff]")
 _ASCII_ALNUM = re.compile("[A-Za-z0-9]")
@@ -199,6 +206,8 @@ def _unicode_clean(text: str) -> str:
         # "e<ZWSP>\u0301" composes to "é" only once the zero-width space is gone.
         # (No character's NFKC form holds an invisible character, so one pass suffices.)
         cleaned = _nfkc(cleaned)
+    if _ANY_SMALL_CAPITAL.search(cleaned):
+        cleaned = cleaned.translate(_SMALL_CAPITALS_FOLD)
     if _ANY_MARK.search(cleaned):  # a cheap scan first: the look-behind one is slow
         cleaned = _JUNK_MARKS.sub("", cleaned)
     return _fold_confusables(cleaned)
