@@ -158,3 +158,18 @@ def test_help_teaches() -> None:
     result = run("check", "--help")
     assert result.returncode == 0
     assert "mbox" in result.stdout and "examples:" in result.stdout
+
+
+def test_lint_examples_can_be_whole_messages(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n"
+        "  - id: T_SELF\n"
+        "    builtin: from_equals_to\n"
+        "    examples:\n"
+        '      match: ["From: a@example.org\\nTo: a@example.org\\nSubject: x\\n\\nhello"]\n'
+        '      no_match: ["From: a@example.org\\nTo: b@example.org\\nSubject: x\\n\\nhello"]\n'
+    )
+    result = run("lint", "-o", f"rules.paths=[{rules}]", "-o", "rules.local_dir=")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 examples, 0 failed" in result.stdout

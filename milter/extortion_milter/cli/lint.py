@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from email.message import EmailMessage
 from email.policy import SMTPUTF8
@@ -36,8 +37,15 @@ def add_parser(
     parser.set_defaults(func=run_lint)
 
 
+_WHOLE_MESSAGE = re.compile(r"[A-Za-z][A-Za-z0-9-]*:[^\n]*\n(?:[^\n]+\n)*\n", re.ASCII)
+
+
 def example_message(rule: Rule, text: str) -> bytes:
-    """A synthetic message with `text` where the rule looks for it."""
+    """A synthetic message with `text` where the rule looks for it; an example that starts
+    with a header block (`From: ...` lines, then an empty line) is used as the whole
+    message, for rules about headers, structure or HTML."""
+    if _WHOLE_MESSAGE.match(text):
+        return text.encode("utf-8")
     message = EmailMessage(policy=SMTPUTF8)
     message["From"] = "Sender <sender@example.net>"
     message["To"] = "Recipient <recipient@example.org>"
