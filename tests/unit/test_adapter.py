@@ -80,9 +80,10 @@ def rules_file(tmp_path: Path) -> Path:
 @pytest.fixture()
 def make_holder(rules_file: Path, tmp_path: Path) -> Callable[..., RuntimeHolder]:
     def make(*overrides: str) -> RuntimeHolder:
-        # Never the system's decision log: a test's own file unless it names one.
+        # Never the system's decision log or store: the test's own unless it names one.
         config = load_config(None, [f"rules.paths=[{rules_file}]", "rules.local_dir=",
                                     f"decision_log.path={tmp_path}/default-decisions.log",
+                                    f"quarantine.directory={tmp_path}/quarantine",
                                     *overrides])
         holder = RuntimeHolder(build_runtime(config))
         Milter.factory = lambda: ExtortionMilter(holder)
@@ -128,9 +129,11 @@ def test_negotiation_asks_only_for_what_is_used(make_holder: Callable[..., Runti
     assert actions == WANTED_ACTIONS & Milter.CURR_ACTS
     assert not actions & (Milter.CHGBODY | Milter.ADDRCPT | Milter.DELRCPT | Milter.CHGFROM)
     # Callbacks we do not implement are switched off; pure collectors need no reply.
-    assert protocol & Milter.P_NOEOH and protocol & Milter.P_NOUNKNOWN
+    # End of headers answers (it accepts allow-listed mail there), so DATA needs none.
+    assert protocol & Milter.P_NOUNKNOWN and not protocol & Milter.P_NOEOH
     assert protocol & Milter.P_NR_HDR and protocol & Milter.P_NR_RCPT
-    assert protocol & Milter.P_NR_BODY
+    assert protocol & Milter.P_NR_BODY and protocol & Milter.P_NR_DATA
+    assert not protocol & Milter.P_NR_EOH
     assert not protocol & Milter.P_NOHDRS and not protocol & Milter.P_NOBODY
     assert ctx._symlist[Milter.M_ENVFROM] == {b"{auth_authen}"}
     assert ctx._symlist[Milter.M_EOM] == {b"i"}
@@ -174,7 +177,7 @@ def test_eight_bit_headers_are_decoded_without_raising(
 def test_several_messages_on_one_connection_are_independent(
     make_holder: Callable[..., RuntimeHolder], caplog: pytest.LogCaptureFixture
 ) -> None:
-    make_holder()
+    make_holder("quarantine.backend=hold")
     caplog.set_level(logging.INFO, "extortion_milter")
     ctx = connect()
     assert feed(ctx, message("REJECTME"), rcpt="first@example.com") == Milter.REJECT
@@ -307,19 +310,28 @@ def test_every_outcome_goes_to_the_decision_log(
     import json
 
     path = tmp_path / "decisions.log"
-    make_holder(f"decision_log.path={path}", "allow.senders=[trusted@example.org]")
+    make_holder(f"decision_log.path={path}", "allow.senders=[trusted@example.org]",
+                "quarantine.backend=hold")
     ctx = connect()
     assert feed(ctx, message("QUARME")) == Milter.CONTINUE
     ctx._setsymval("i", "QID2")
     assert feed(ctx, message("REJECTME")) == Milter.REJECT
     ctx._setsymval("i", "QID3")
     assert feed(ctx, message("REJECTME"), sender="trusted@example.org") == Milter.ACCEPT
+    ctx._setsymval("i", "QID4")
+    assert feed(ctx, message("TAGME")) == Milter.CONTINUE
+    ctx._setsymval("i", "QID5")
+    assert feed(ctx, message("")) == Milter.CONTINUE
     records = [json.loads(line) for line in path.read_text().splitlines()]
     assert [(r["queue_id"], r["applied"]) for r in records] == [
-        ("QID1", "quarantine"), ("QID2", "reject"), ("QID3", "skip")]
-    assert records[0]["quarantine"]["backend"] == "hold"
+        ("QID1", "quarantine"), ("QID2", "reject"), ("QID3", "skip"), ("QID4", "tag"),
+        ("QID5", "accept")]
+    # The hold backend's quarantine is explained: Postfix holds it, this record says why.
+    assert records[0]["quarantine"] == {"backend": "hold", "outcome": "hold", "detail": ""}
     assert records[0]["subject"] == "Hello" and records[0]["score"] == 11.0
+    assert records[0]["rules"][0]["id"] == "TEST_QUARANTINE"
     assert records[2]["skipped"] == "allowed-sender"
+    assert records[4]["score"] == 0 and "subject" not in records[4]
 
 
 def test_a_forged_release_header_is_scanned_and_removed(
@@ -331,3 +343,97 @@ def test_a_forged_release_header_is_scanned_and_removed(
     assert feed(ctx, message("TAGME", extra=forged)) == Milter.CONTINUE
     assert ("change", "X-Extortion-Release", "1", "") in ctx.edits
     assert ("change", "Subject", "1", "[SUSPECTED EXTORTION] Hello") in ctx.edits
+
+
+def decisions(path: Path) -> list[dict[str, object]]:
+    import json
+
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_the_store_backend_discards_only_once_stored(
+    make_holder: Callable[..., RuntimeHolder], tmp_path: Path,
+) -> None:
+    from extortion_milter.quarantine.store import Store
+
+    log = tmp_path / "decisions.log"
+    make_holder(f"decision_log.path={log}", "quarantine.backend=store")
+    ctx = connect()
+    assert feed(ctx, message("QUARME")) == Milter.DISCARD
+    assert not ctx.quarantined  # not the MTA's hold queue
+    [entry] = list(Store(tmp_path / "quarantine").iter_entries())
+    assert entry.queue_id == "QID1" and entry.rcpts == ("b@example.com",)
+    assert b"QUARME" in Store(tmp_path / "quarantine").raw(entry.id)
+    [record] = decisions(log)
+    assert record["applied"] == "quarantine"
+    assert record["quarantine"] == {"backend": "store", "outcome": "discard",
+                                    "detail": entry.id}
+
+
+def test_an_unwritable_store_answers_451(
+    make_holder: Callable[..., RuntimeHolder], tmp_path: Path,
+) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    make_holder("quarantine.backend=store", f"quarantine.directory={blocker}/q")
+    ctx = connect()
+    assert feed(ctx, message("QUARME")) == Milter.TEMPFAIL
+    assert ctx._reply[0] == "451" and ctx._reply[1] == "4.3.0" and "QID1" in ctx._reply[2]
+
+
+def release_header(tmp_path: Path, entry_id: str = "20250615-abcdefgh") -> bytes:
+    from extortion_milter.quarantine.store import Store
+    from extortion_milter.quarantine.token import make_token
+
+    value, _nonce = make_token(Store(tmp_path / "quarantine"), entry_id)
+    return f"X-Extortion-Release: {value}\n".encode()
+
+
+def test_a_released_message_passes_once_unscanned_without_the_header(
+    make_holder: Callable[..., RuntimeHolder], tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    log = tmp_path / "decisions.log"
+    make_holder(f"decision_log.path={log}")
+    caplog.set_level(logging.INFO, "extortion_milter")
+    header = release_header(tmp_path)
+    ctx = connect()
+    assert feed(ctx, message("REJECTME", extra=header)) == Milter.CONTINUE
+    assert ctx.edits == [("change", "X-Extortion-Release", "1", "")]  # nothing else
+    # The same token again (a copy of the released message): scanned as usual.
+    ctx._setsymval("i", "QID2")
+    ctx.edits.clear()
+    assert feed(ctx, message("REJECTME", extra=header)) == Milter.REJECT
+    assert [(x["queue_id"], x["action"]) for x in message_lines(caplog)] == [
+        ("QID1", "release"), ("QID2", "reject")]
+    records = decisions(log)
+    assert records[0]["applied"] == "release"
+    assert records[0]["release_id"] == "20250615-abcdefgh"
+    assert records[1]["applied"] == "reject"
+
+
+def test_a_release_through_an_allow_listed_path_still_spends_and_strips_the_token(
+    make_holder: Callable[..., RuntimeHolder], tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    make_holder()
+    caplog.set_level(logging.INFO, "extortion_milter")
+    header = release_header(tmp_path)
+    # Authenticated (quarantine.release.username set): skipped, but the token counts.
+    ctx = connect(auth="admin")
+    assert feed(ctx, message("REJECTME", extra=header)) == Milter.CONTINUE
+    assert ctx.edits == [("change", "X-Extortion-Release", "1", "")]
+    # Spent: a second authenticated copy is skipped, with the stale header removed.
+    ctx._setsymval("i", "QID2")
+    ctx.edits.clear()
+    assert feed(ctx, message("REJECTME", extra=header)) == Milter.CONTINUE
+    assert ctx.edits == [("change", "X-Extortion-Release", "1", "")]
+    # Without a release header, allow-listed mail is accepted at the end of the headers.
+    ctx._setsymval("i", "QID3")
+    ctx.edits.clear()
+    assert feed(ctx, message("REJECTME")) == Milter.ACCEPT
+    assert not ctx.edits
+    lines = message_lines(caplog)
+    assert [(x["queue_id"], x["action"]) for x in lines] == [
+        ("QID1", "release"), ("QID2", "skip"), ("QID3", "skip")]
+    assert lines[1]["reason"] == lines[2]["reason"] == "authenticated"

@@ -208,23 +208,18 @@ class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
             self._fail("envrcpt")
         return CONTINUE
 
+    @noreply
     @symlist("i")
     def data(self) -> int:
-        """All recipients are known: decide here whether this message is scanned at all,
-        so skipped mail costs no header or body traffic."""
+        """All recipients are known: decide whether this message is scanned at all. A
+        skipped message is accepted at the end of its headers (see eoh)."""
         try:
             self._note_queue_id()
-            if self._failed:
-                return CONTINUE  # decided at end of message, with the rest of on_error
-            reason = self._skip or self._rt.policy.skip_reason(self._envelope())
-            if reason is None:
-                return CONTINUE
-            self._record("skip", fields={"reason": reason}, skipped=reason)
-            self._end_message()
-            return ACCEPT
+            if not self._failed:  # a failed message is decided at end of message
+                self._skip = self._skip or self._rt.policy.skip_reason(self._envelope())
         except Exception:
             self._fail("data")
-            return CONTINUE
+        return CONTINUE
 
     @noreply
     @bytes_header
@@ -233,6 +228,20 @@ class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
             self._buffer.add_header(name, value)
         except Exception:
             self._fail("header")
+        return CONTINUE
+
+    def eoh(self) -> int:
+        """Skipped (allow-listed, authenticated) mail is accepted here, so it costs no body
+        traffic, unless it carries a release header: a message released through such a
+        path (SMTP AUTH in quarantine.release, say) still has its token spent and the
+        header removed at end of message, like any other release."""
+        try:
+            if self._skip is not None and not self._failed and self._buffer.release_token is None:
+                self._record("skip", fields={"reason": self._skip}, skipped=self._skip)
+                self._end_message()
+                return ACCEPT
+        except Exception:
+            self._fail("eoh")
         return CONTINUE
 
     @noreply
@@ -279,6 +288,12 @@ class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
             self._apply_edits(release_plan(facts))
             self._record("release", started, fields={"release_id": release_id},
                          release_id=release_id)
+            return CONTINUE
+        if self._skip is not None:
+            # Allow-listed, with a release header that is not a live token of our store:
+            # delivered unscanned as any skipped message, without our (stale) headers.
+            self._apply_edits(release_plan(facts))
+            self._record("skip", started, fields={"reason": self._skip}, skipped=self._skip)
             return CONTINUE
         envelope = self._envelope()
         raw = self._buffer.raw()
