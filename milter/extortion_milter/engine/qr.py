@@ -52,6 +52,10 @@ def _decode_one(backend: tuple[ModuleType, ModuleType], data: bytes, max_pixels:
             # Checked before decoding pixels: the header alone gives the size.
             if width <= 0 or height <= 0 or width * height > max_pixels:
                 return []
+            if image.mode == "P":
+                # Palette images with transparency warn (on stderr) when converted to
+                # grey directly; through RGBA they do not.
+                image = image.convert("RGBA")
             gray = image.convert("L")  # the first frame of a GIF
         found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode)
         return [str(code.text) for code in found if code.text]
