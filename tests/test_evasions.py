@@ -67,15 +67,6 @@ GAP_PDF_IMAGE = (
     "engine/pdf_text.py extract_pdf returns page text only; images inside a PDF (the "
     "'photo of your house' QR code) never reach qr.decode_qr_texts"
 )
-GAP_GROUPS = (
-    "engine/crypto/scan.py _join: at most _MAX_PIECES (3) pieces are appended, so an "
-    "address written in groups (7 pieces of 6) is not re-joined"
-)
-GAP_SUBJECT_NORMALIZED = (
-    "engine/builtins.py _password_in_subject and _recipient_in_subject read "
-    "facts.message.subject (decoded, not normalized): a look-alike or zero-width character "
-    "in 'password' or in the recipient's name hides them (facts.subject is normalized)"
-)
 GAP_DECOY_CONTEXT = (
     "rules/00-core.yaml: HAM_REPORT_CONTEXT / HAM_REPORT_ADVICE (-12 together) fire on a "
     "visible security-news paragraph placed above the letter, outweighing "
@@ -357,7 +348,6 @@ EVASIONS = [
         address="bc1qfm2qurw7crfqcpy84vjp2pr4hkw5w3k796uhf5",
         address_hidden=False,
         fired=("PASSWORD_IN_SUBJECT", "RECIPIENT_IN_SUBJECT", "EXTORTION_PASSWORD_SUBJECT"),
-        gap=GAP_SUBJECT_NORMALIZED,
     ),
     # --- charsets ------------------------------------------------------------------------
     Evasion(
@@ -491,7 +481,6 @@ EVASIONS = [
         "address in seven groups of six characters",
         address="bc1q4y437vlgqm3zyfnxhhrja0z72t9j0e0hausel7",
         joined=True,
-        gap=GAP_GROUPS,
     ),
     # --- decoys and senders --------------------------------------------------------------
     Evasion(

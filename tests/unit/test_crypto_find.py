@@ -144,9 +144,16 @@ def test_pieces_are_joined_only_if_the_result_validates() -> None:
     assert not any(a.valid for a in find_addresses(text))
 
 
-def test_at_most_a_few_pieces_are_joined() -> None:
+def test_an_address_written_in_groups_is_joined() -> None:
     pieces = [GENESIS[i : i + 5] for i in range(0, len(GENESIS), 5)]  # 7 pieces
-    assert find_addresses(" ".join(pieces)) == []
+    [found] = find_addresses(" ".join(pieces) + " thanks")
+    assert (found.address, found.joined) == (GENESIS, True)
+
+
+def test_groups_that_never_validate_are_not_joined() -> None:
+    pieces = [GENESIS[i : i + 5] for i in range(0, len(GENESIS), 5)]
+    pieces[3] = "11111"  # base58 characters, but the checksum no longer holds
+    assert all(a.valid is False for a in find_addresses(" ".join(pieces)))
 
 
 def test_valid_address_is_not_extended_by_the_next_word() -> None:

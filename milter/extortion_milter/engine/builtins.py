@@ -134,7 +134,7 @@ def _contains_word(haystack: str, needle: str) -> bool:
 
 
 def _recipient_in_subject(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
-    subject = facts.message.subject
+    subject = facts.subject  # normalized: look-alikes and zero-width characters are gone
     for token in _recipient_tokens(facts):
         if _contains_word(subject, token):
             return token
@@ -151,7 +151,7 @@ _PASSWORD_TOKEN = re.compile(r"(?<!\S)(?=\S*[A-Za-z])(?=\S*[\d!#$%&*?+=_~^])\S{6
 
 
 def _password_in_subject(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
-    subject = facts.message.subject
+    subject = facts.subject  # normalized: look-alikes and zero-width characters are gone
     if not subject:
         return None
     mentions_password = _PASSWORD_WORDS.search(subject) is not None

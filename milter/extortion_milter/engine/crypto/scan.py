@@ -9,7 +9,9 @@ from extortion_milter.engine.crypto.candidates import Family, family_for, iter_t
 from extortion_milter.engine.crypto.context import base64_adjacent, in_url
 from extortion_milter.engine.types import CryptoAddress
 
-_MAX_PIECES = 3  # pieces joined onto a candidate: "a few", so the work stays bounded
+# Pieces joined onto a candidate. Groups of four to six characters are a common way to
+# write an address; the length check below stops a join long before this bound matters.
+_MAX_PIECES = 12
 # Per-text work bounds, so a text stuffed with junk stays cheap (tens of ms at 256 KB).
 # Ordinary mail has a few dozen candidates at most; reaching a bound stops the scan.
 _MAX_CHECKS = 500  # checksum computations
