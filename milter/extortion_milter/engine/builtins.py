@@ -185,8 +185,9 @@ def _money_amount(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
     return match.group(0).strip() if match else None
 
 
+# The number must not continue a word: "9Hr" inside a crypto address or a token is no deadline.
 _DEADLINE = compile_pattern(
-    r"(?:^|[^\d])\d{1,3}\s?(?:hours?|hrs?|h\b|days?|business days|"
+    r"(?:^|[^0-9A-Za-z])\d{1,3}\s?(?:hours?|hrs?|h\b|days?|business days|"
     r"stunden|std\.?|tagen?|heures?|jours?|horas?|días|dias|ore|giorni|uur|dagen|"
     r"godzin[ya]?|dni|dnia|часов|часа|час|суток|дней|дня|saat|gün|gun|timmar|dagar|"
     r"時間|日以内|日|小时|小時|天)"
