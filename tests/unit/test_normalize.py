@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from extortion_milter.engine.normalize import fold_leet, normalize, normalize_for_addresses
+from extortion_milter.engine.normalize import (
+    fold_leet,
+    normalize,
+    normalize_for_addresses,
+    strip_accents,
+)
 
 # (input, expected normalize() output)
 EVASIONS = [
@@ -181,3 +186,11 @@ def test_addresses_drop_junk_marks_on_digits() -> None:
     # A strike-through or overlay mark on every character, digits included.
     marked = "".join(c + "\u0336" for c in "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq")
     assert normalize_for_addresses(marked) == "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("bítcöin wébcam", "bitcoin webcam"), ("plain ascii", "plain ascii"), ("Ça", "Ca")],
+)
+def test_strip_accents(text: str, expected: str) -> None:
+    assert strip_accents(text) == expected

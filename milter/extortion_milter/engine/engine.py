@@ -13,7 +13,7 @@ from .limits import Limits
 from .matcher import TargetMatcher
 from .message import ParsedMessage, parse_message
 from .meta import compile_expr, names_in
-from .normalize import fold_leet, normalize, normalize_for_addresses, warm_up
+from .normalize import fold_leet, normalize, normalize_for_addresses, strip_accents, warm_up
 from .qr import decode_qr_texts, qr_available
 from .rules import RegexAtom, Rule, RuleSet
 from .types import Action, Envelope, RuleHit, Verdict
@@ -154,7 +154,7 @@ class Engine:
             leet = self._leet_matchers[(target, language)]
             if not leet.empty:
                 if target not in folded_texts:
-                    folded_texts[target] = fold_leet(text)
+                    folded_texts[target] = fold_leet(strip_accents(text))
                 if folded_texts[target] != text:
                     fired.update(leet.match(folded_texts[target], fired.__contains__))
         for atom in self.ruleset.builtin_atoms:

@@ -282,3 +282,19 @@ def fold_leet(text: str) -> str:
     if not _LEET_NEAR_LETTER.search(text):
         return text  # the common case, found by a scan much cheaper than the token regex
     return _LEET_TOKEN.sub(_fold_token, text)
+
+
+def strip_accents(text: str) -> str:
+    """Drop accents from letters: "bítcöin" -> "bitcoin".
+
+    Not part of `normalize`: accents carry meaning in the languages the packs are written
+    in. The engine uses it only for the second, folded pass of rules that ask for
+    obfuscation-tolerant matching (`leet: true`), where an accent on an English word is
+    a disguise.
+    """
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
+    )
