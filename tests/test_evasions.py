@@ -264,7 +264,6 @@ EVASIONS = [
         "address only in a QR code given as a data: URI inside the HTML",
         address="bc1qzlsupnrxyssefj94e7fc6ud58yh7xgttt37c87",
         where="qr",
-        gap=GAP_DATA_URI,
     ),
     Evasion(
         "en-evasion-imageonly-001.eml",

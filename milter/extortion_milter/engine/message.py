@@ -7,6 +7,7 @@ missing boundaries), so every step falls back to reading what it can rather than
 
 from __future__ import annotations
 
+import base64
 import binascii
 import codecs
 import email
@@ -319,6 +320,13 @@ _IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/jpg", "image/pjpeg",
 _IMAGE_EXTS = frozenset({"png", "jpg", "jpeg", "gif"})
 _MAX_IMAGE_BYTES = 2 * 1024 * 1024
 _MAX_IMAGES = 5
+# base64 of at most _MAX_IMAGE_BYTES; a plain bounded class repeat, so the scan is linear.
+_DATA_IMAGE = re.compile(
+    r"data:image/(?:png|jpe?g|gif);base64,([A-Za-z0-9+/=\s]{16,"
+    + str(_MAX_IMAGE_BYTES * 4 // 3 + 4)
+    + "})",
+    re.IGNORECASE,
+)
 _MAX_HEADERS = 1000
 _MAX_HEADER_LINES = 4 * _MAX_HEADERS  # with room for folded continuation lines
 _MAX_DEFECT_NOTES = 10
@@ -564,6 +572,7 @@ class _Builder:
         text = decode_bytes(data, charset).replace("\r\n", "\n")
         hidden = ""
         if kind == "html":
+            self.inline_images(text)
             text, hidden = html_to_text(text)
         if attached:
             self.msg.attachments.append(Attachment(filename, part.get_content_type(), len(data)))
@@ -591,6 +600,19 @@ class _Builder:
             self.note(f"part {self.part_no}: {pdf_note}")
         if result.text:
             self.add_text(TextPart(source="pdf", text=result.text, filename=filename))
+
+    def inline_images(self, html: str) -> None:
+        """Images embedded in HTML as data: URIs, where a QR code can hide an address."""
+        for match in _DATA_IMAGE.finditer(html):
+            if len(self.msg.images) >= _MAX_IMAGES:
+                self.note(f"more than {_MAX_IMAGES} images; the rest are not scanned for QR codes")
+                return
+            try:
+                data = base64.b64decode("".join(match.group(1).split()), validate=False)
+            except (ValueError, binascii.Error):
+                continue
+            if data:
+                self.msg.images.append(data)
 
     def image_part(self, part: Message) -> None:
         if len(self.msg.images) >= _MAX_IMAGES:
