@@ -17,7 +17,7 @@ from ..adapter.serve import ServeError, serve
 from ..config.errors import ConfigError, ConfigErrors
 from ..config.loader import load_config
 from ..config.schema import Config
-from ..daemon import notify, privileges, sockets
+from ..daemon import notify, privileges, sockets, state
 from ..daemon.reload import Reloader, block_signals
 from .common import EXIT_CONFIG, config_path, load_config_from_args, print_config_errors
 
@@ -77,8 +77,16 @@ def run_daemon(
     block_signals()
     try:
         sockets.prepare_directory(spec)
+        # The store and decision log: made now, and checked as the user the milter will
+        # run as, so a store it cannot write stops the start before the socket exists
+        # rather than tempfailing the first quarantined message.
+        state.prepare(holder.current, config.user)
+        with privileges.acting_as(config.user):
+            warnings = state.check(holder.current)
+        for warning in warnings:
+            _log.warning("%s", warning)
         serve(holder, spec, mode, config.on_error, on_listening)
-    except (ServeError, OSError, ValueError, KeyError) as exc:
+    except (ServeError, state.StateError, OSError, ValueError, KeyError) as exc:
         _log.error("cannot start: %s", exc)
         notify.stopping()
         sockets.remove_stale(spec)

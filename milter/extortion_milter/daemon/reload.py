@@ -15,7 +15,7 @@ from .. import logsetup
 from ..adapter.runtime import Runtime, RuntimeHolder, build_runtime, retire
 from ..config.errors import ConfigError, ConfigErrors
 from ..config.schema import Config
-from . import notify
+from . import notify, state
 
 RELOAD_SIGNAL = signal.SIGUSR1
 # Signals every thread must block, so libmilter's sigwait (SIGHUP/TERM/INT) and ours
@@ -74,6 +74,17 @@ class Reloader:
         except Exception:
             _log.error("reload failed, %s", keeping, exc_info=True)
             return False
+        try:
+            # A new quarantine.directory is made and checked now, as the running user.
+            state.prepare(new)
+            warnings = state.check(new)
+        except state.StateError as exc:
+            _log.error("reload failed, %s: %s", keeping, exc)
+            if new.dns is not None:
+                new.dns.close()
+            return False
+        for warning in warnings:
+            _log.warning("reload: %s", warning)
         for key in RESTART_ONLY:
             if getattr(config, key) != getattr(old.config, key):
                 _log.warning("reload: %s changed; it takes effect at the next restart", key)

@@ -64,6 +64,13 @@ class DecisionLog:
             return True
         return (st.st_dev, st.st_ino) != self._ident
 
+    def open_now(self) -> None:
+        """Open (create) the file now rather than at the first write, so the milter can
+        say at start that it cannot write it. Raises OSError."""
+        with self._lock:
+            if self._fd is None or self._rotated():
+                self._open()
+
     def write(self, record: Mapping[str, Any]) -> bool:
         """Append one record; False (and a rate-limited error on the daemon log) on failure."""
         line = (json.dumps(record, ensure_ascii=True, separators=(",", ":"), default=str)
