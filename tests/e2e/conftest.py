@@ -33,14 +33,23 @@ rules:
 """
 
 
-def write_config(directory: Path, rules_text: str = TEST_RULES) -> Path:
-    """A config file naming a rule file in `directory`; returns the config path."""
+def write_config(directory: Path, rules_text: str = TEST_RULES, backend: str = "store",
+                 store_dir: Path | None = None, decision_log: Path | None = None) -> Path:
+    """A config file naming a rule file in `directory`; returns the config path.
+
+    The quarantine store and the decision log live beside `directory` (in the test's work
+    dir) unless given: no test writes to /var/lib or /var/log. `backend` is the product's
+    default, store; a test that checks the MTA's hold queue asks for hold."""
     directory.mkdir(parents=True, exist_ok=True)
     rules = directory / "test-rules.yaml"
     rules.write_text(rules_text)
+    store_dir = store_dir or directory.parent / "quarantine"
+    decision_log = decision_log or directory.parent / "decisions.log"
     config = directory / "config.yaml"
     config.write_text(
         f"rules:\n  paths: [{rules}]\n  local_dir: ''\n"
+        f"quarantine:\n  backend: {backend}\n  directory: {store_dir}\n"
+        f"decision_log:\n  path: {decision_log}\n"
         "logging:\n  level: info\n"
     )
     return config
@@ -70,16 +79,16 @@ def make_message(word: str = "", subject: str = "Hello there", extra_headers: st
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostfixStack]:
-    """One Postfix + milter for the tests that do not stop or reload the milter."""
+    """One Postfix + milter for the tests that do not stop or reload the milter. With the
+    hold backend: these tests check Postfix's hold queue (test_quarantine_postfix.py
+    covers the store, the default)."""
     workdir = tmp_path_factory.mktemp("stack")
-    with PostfixStack(workdir, config=write_config(workdir / "conf"),
-                      overrides=[f"decision_log.path={workdir}/decisions.log"]) as running:
+    with PostfixStack(workdir, config=write_config(workdir / "conf", backend="hold")) as running:
         yield running
 
 
 @pytest.fixture()
 def own_stack(tmp_path: Path) -> Iterator[PostfixStack]:
     """A Postfix + milter of the test's own, for tests that stop or reload the milter."""
-    with PostfixStack(tmp_path, config=write_config(tmp_path / "conf"),
-                      overrides=[f"decision_log.path={tmp_path}/decisions.log"]) as running:
+    with PostfixStack(tmp_path, config=write_config(tmp_path / "conf")) as running:
         yield running

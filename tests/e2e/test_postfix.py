@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import os
+import pwd
+import shutil
 import signal
 import smtplib
 import stat
 import time
 from pathlib import Path
 
-from extortion_milter.testing.procs import wait_until
+import pytest
+
+from extortion_milter.quarantine.store import Store
+from extortion_milter.testing.milterproc import MilterProcess
+from extortion_milter.testing.procs import HarnessError, short_tmpdir, wait_until
 from extortion_milter.testing.stack import PostfixStack
 
 from .conftest import make_message, write_config
@@ -194,17 +200,48 @@ def test_an_image_attachment_does_not_crash_the_milter(stack: PostfixStack) -> N
 
 
 def test_started_as_root_it_drops_to_the_configured_user(tmp_path: Path) -> None:
-    import pwd
-
     nobody = pwd.getpwnam("nobody")
-    overrides = ["user=nobody", "decision_log.path="]
-    with PostfixStack(tmp_path, config=write_config(tmp_path / "conf"),
-                      overrides=overrides) as running:
-        milter = milter_of(running)
-        status = Path(f"/proc/{milter.pid()}/status").read_text()
-        uids = next(line for line in status.splitlines() if line.startswith("Uid:")).split()
-        assert uids[1:] == [str(nobody.pw_uid)] * 4  # real, effective, saved, filesystem
-        assert os.stat(milter.socket_path).st_uid == nobody.pw_uid
-        marker, raw = make_message("TAGME")
-        assert running.postfix.send(raw).accepted
-        assert running.sink.find(marker).header_values("X-Extortion-Score") == ["6.0"]
+    # Somewhere nobody can reach (pytest's tmp_path is root's alone); made by the milter.
+    state = short_tmpdir("em-user-")
+    store_dir, log = state / "var" / "quarantine", state / "log" / "decisions.log"
+    config = write_config(tmp_path / "conf", store_dir=store_dir, decision_log=log)
+    try:
+        with PostfixStack(tmp_path, config=config, overrides=["user=nobody"]) as running:
+            milter = milter_of(running)
+            status = Path(f"/proc/{milter.pid()}/status").read_text()
+            uids = next(line for line in status.splitlines() if line.startswith("Uid:")).split()
+            assert uids[1:] == [str(nobody.pw_uid)] * 4  # real, effective, saved, filesystem
+            assert os.stat(milter.socket_path).st_uid == nobody.pw_uid
+            marker, raw = make_message("TAGME")
+            assert running.postfix.send(raw).accepted
+            assert running.sink.find(marker).header_values("X-Extortion-Score") == ["6.0"]
+            # The store and the decision log were made at start, for the user it runs as.
+            for path, mode in ((store_dir, 0o700), (log.parent, 0o750), (log, 0o600)):
+                info = os.stat(path)
+                assert (info.st_uid, stat.S_IMODE(info.st_mode)) == (nobody.pw_uid, mode), path
+            _, quarantined = make_message("QUARME")
+            result = running.postfix.send(quarantined)
+            assert result.accepted, result
+            [entry] = list(Store(store_dir).iter_entries())
+            assert entry.queue_id == result.queue_id
+            assert os.stat(Store(store_dir).paths(entry.id)[1]).st_uid == nobody.pw_uid
+    finally:
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def test_an_unwritable_store_stops_the_start_with_a_clear_error(tmp_path: Path) -> None:
+    state = short_tmpdir("em-user-")
+    (state / "quarantine").mkdir(mode=0o700)  # root's: the milter runs as nobody
+    config = write_config(tmp_path / "conf", store_dir=state / "quarantine")
+    milter = MilterProcess(tmp_path / "milter", state / "milter.sock", config, ["user=nobody"])
+    try:
+        with pytest.raises(HarnessError, match="did not start"):
+            milter.start()
+        assert milter.stop() == 1
+        log = milter.log_text()
+        assert f"quarantine store {state / 'quarantine'} is not writable by user nobody" in log
+        assert "it belongs to root, mode 0700" in log and "chown -R nobody:" in log
+        assert not (state / "milter.sock").exists()
+    finally:
+        milter.stop()
+        shutil.rmtree(state, ignore_errors=True)

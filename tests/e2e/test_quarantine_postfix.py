@@ -68,11 +68,8 @@ def store_config(workdir: Path, backend: str = "store") -> tuple[Path, Path, Pat
     """(config file, store directory, decision log) for a stack of the test's own."""
     store_dir = workdir / "quarantine"
     decision_log = workdir / "log" / "decisions.log"
-    config = write_config(workdir / "conf")
-    config.write_text(config.read_text() + (
-        f"quarantine:\n  backend: {backend}\n  directory: {store_dir}\n"
-        f"decision_log:\n  path: {decision_log}\n"
-    ))
+    config = write_config(workdir / "conf", backend=backend, store_dir=store_dir,
+                          decision_log=decision_log)
     return config, store_dir, decision_log
 
 

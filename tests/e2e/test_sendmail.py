@@ -15,8 +15,8 @@ from .conftest import make_message, write_config
 @pytest.fixture(scope="module")
 def sendmail(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SendmailStack]:
     workdir = tmp_path_factory.mktemp("sendmail")
-    with SendmailStack(workdir, config=write_config(workdir / "conf"),
-                       overrides=[f"decision_log.path={workdir}/decisions.log"]) as running:
+    # The hold backend: the quarantine test checks Sendmail's own quarantine (mailq -qQ).
+    with SendmailStack(workdir, config=write_config(workdir / "conf", backend="hold")) as running:
         yield running
 
 

@@ -2,7 +2,8 @@
 
 Starts a throwaway Postfix on loopback (its own config, queue and log in a temporary
 directory, relaying to a sink) wired to `extortion-milter run`, sends a directory of
-messages through it and prints what happened to each: delivered, tagged, held, rejected.
+messages through it and prints what happened to each: delivered, tagged, quarantined (or
+held, with quarantine.backend: hold), rejected.
 Needs root (Postfix's master insists) and the postfix package; nothing of the system's own
 Postfix is used or changed.
 """
@@ -84,20 +85,24 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"Starting a private Postfix on loopback and the milter (logs: {workdir}) ...",
           file=sys.stderr)
     try:
-        # The demo's decisions stay in its own directory, not in the real decision log.
-        overrides = [f"decision_log.path={workdir}/decisions.log", *(args.overrides or [])]
+        # The demo's decisions and quarantined mail stay in its own directory, whatever
+        # the config says: the real store and decision log are never touched.
+        store = workdir / "quarantine"
+        overrides = [*(args.overrides or []), f"decision_log.path={workdir}/decisions.log",
+                     f"quarantine.directory={store}"]
         with PostfixStack(workdir, config=config_path(args), overrides=overrides) as stack:
             print(f"Sending {len(messages)} message(s) ...", file=sys.stderr)
-            outcomes = send_batch(stack.postfix, messages)
+            outcomes = send_batch(stack.postfix, messages, store_dir=stack.store_dir)
             events = stack.milter.message_events() if stack.milter else []
     except HarnessError as exc:
         print(f"extortion-milter demo: {exc}", file=sys.stderr)
         return EXIT_HARNESS
-    print_report(outcomes, events)
+    print_report(outcomes, events, store)
     return EXIT_OK
 
 
-def print_report(outcomes: list[Outcome], events: list[dict[str, object]]) -> None:
+def print_report(outcomes: list[Outcome], events: list[dict[str, object]],
+                 store: Path | None = None) -> None:
     by_queue_id = {str(e.get("queue_id")): e for e in events}
     width = min(60, max(len(o.name) for o in outcomes))
     print(f"{'message':<{width}}  {'fate':<10} {'score':>6}  rules")
@@ -110,8 +115,14 @@ def print_report(outcomes: list[Outcome], events: list[dict[str, object]]) -> No
         print(f"{name:<{width}}  {outcome.fate.value:<10} {score!s:>6}  {rules[:80]}")
     counts = {fate: sum(1 for o in outcomes if o.fate is fate) for fate in Fate}
     print("\n" + ", ".join(f"{n} {fate.value}" for fate, n in counts.items() if n))
-    print("Held messages stay in the hold queue (postqueue -p shows '!'); the milter's log "
-          "line per message says why.")
+    if counts[Fate.QUARANTINED] and store is not None:
+        print("Quarantined messages are in the demo's own store; review them as an admin "
+              "would:\n"
+              f"  extortion-milter quarantine list -o quarantine.directory={store}\n"
+              f"  extortion-milter quarantine show ID -o quarantine.directory={store}")
+    if counts[Fate.HELD]:
+        print("Held messages stay in the hold queue (postqueue -p shows '!'); the milter's "
+              "log line per message says why.")
 
 
 def _short_name(path: Path) -> str:
