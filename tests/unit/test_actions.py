@@ -23,7 +23,7 @@ from extortion_milter.actions import (
     plan_actions,
 )
 from extortion_milter.actions.headers import fold, prefixed_subject, reply_text, status_value
-from extortion_milter.config.schema import Config, RejectConfig, TagConfig
+from extortion_milter.config.schema import Config, QuarantineConfig, RejectConfig, TagConfig
 from extortion_milter.engine.types import Action, Envelope, RuleHit, Verdict
 
 CONFIG = Config()
@@ -146,11 +146,17 @@ def test_error_plan_follows_on_error() -> None:
 
 
 def test_hold_backend_asks_the_mta_to_hold() -> None:
-    backend = make_backend(CONFIG)
+    backend = make_backend(replace(CONFIG, quarantine=QuarantineConfig(backend="hold")))
     assert isinstance(backend, HoldBackend) and backend.name == "hold"
     request = QuarantineRequest(b"raw", True, verdict(12.0, Action.QUARANTINE, "A"),
                                 Envelope(queue_id="Q"), "reason")
     assert backend.quarantine(request).outcome is QuarantineOutcome.HOLD
+
+
+def test_the_default_backend_is_the_store() -> None:
+    # Building it touches nothing on disk: the directory is made when the milter starts.
+    backend = make_backend(CONFIG)
+    assert backend.name == "store"
 
 
 @pytest.mark.parametrize("score", [0.0, 5.0, 12.25, 100.0])

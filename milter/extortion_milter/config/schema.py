@@ -65,7 +65,10 @@ class ReleaseConfig:
 
 @dataclass(frozen=True)
 class QuarantineConfig:
-    backend: Literal["hold", "store"] = "hold"
+    # store: our own store in `directory` (reviewed with `extortion-milter quarantine`);
+    # hold: the MTA's hold queue (postqueue -p, postsuper -H).
+    backend: Literal["hold", "store"] = "store"
+    # Created 0700 at start, owned by the user the milter runs as.
     directory: str = "/var/lib/extortion-milter/quarantine"
     # Postfix config directory for `postqueue -c` (hold backend listing); empty: the default.
     postfix_config_dir: str = ""
