@@ -3,7 +3,9 @@
 Scans every message of the given folders (default: tests/corpus, plus the public ham in
 ../shared/corpus/ham when present) several times and prints messages per second, median and
 p99 milliseconds per message, for the full engine and for a baseline measured in the same
-run: parsing alone (`parse_message`), which every scan must do anyway.
+run: parsing alone (`parse_message`), which every scan must do anyway, and the engine
+with only the language-independent and English packs (the rule set before the other
+languages were added), to show what the language packs cost.
 
     python bench/engine.py [--rounds 3] [DIR ...]
 """
@@ -23,6 +25,7 @@ from extortion_milter.config.loader import load_config
 from extortion_milter.engine.message import parse_message
 
 REPO = Path(__file__).resolve().parents[1]
+CORE_EN = ("00", "05", "10")  # file-name prefixes of the core, DNS and English packs
 DEFAULT_DIRS = [REPO / "tests" / "corpus", REPO.parent / "shared" / "corpus" / "ham"]
 
 
@@ -66,11 +69,19 @@ def main() -> int:
     )
     for raw in messages[:50]:  # warm caches (confusables table, RE2 DFAs) before timing
         engine.scan(raw)
+    packs = [str(p) for p in sorted((REPO / "rules").glob("*.yaml")) if p.name[:2] in CORE_EN]
+    core_en = build_engine(
+        load_config(None, ["rules.local_dir=", f"rules.paths=[{', '.join(packs)}]"])
+    )
+    for raw in messages[:50]:
+        core_en.scan(raw)
     base = measure(
         "parse only", lambda raw: parse_message(raw, engine.limits), messages, args.rounds
     )
-    full = measure("full engine", engine.scan, messages, args.rounds)
-    print(f"full engine / parse only: {full / base:.2f}x time per message")
+    english = measure("core+en packs", core_en.scan, messages, args.rounds)
+    full = measure("all packs", engine.scan, messages, args.rounds)
+    print(f"all packs / parse only:    {full / base:.2f}x time per message")
+    print(f"all packs / core+en packs: {full / english:.2f}x time per message")
     return 0
 
 
