@@ -235,6 +235,7 @@ def test_stats_counts_store_and_decision_log(cli: Cli) -> None:
          "rules": [{"id": "EXT_A"}, {"id": "EXT_B"}]},
         {"time": now - 40 * DAY, "applied": "tag", "action": "tag", "rcpts": ["d@z.test"],
          "rules": [{"id": "EXT_C"}]},
+        {"time": now - 41 * DAY, "applied": "error-tempfail", "rcpts": ["d@z.test"]},
     ]
     cli.decision_log.write_text("".join(json.dumps(r) + "\n" for r in records))
     [result] = cli.json_lines("stats", "--since", "2d")
@@ -249,7 +250,8 @@ def test_stats_counts_store_and_decision_log(cli: Cli) -> None:
     assert store["entries"] == 2 and store["per_status"] == {"held": 2}
     assert store["per_recipient_domain"] == {"example.org": 1, "other.test": 1}
     text = cli.ok("stats")
-    assert "Decision log" in text and "4 decision(s)" in text
+    assert "Decision log" in text and "5 decision(s)" in text
+    assert " skip  error-tempfail" in text  # long action names keep their columns apart
     assert "Quarantine store" in text and "3 message(s) (3 held)" in text
 
 

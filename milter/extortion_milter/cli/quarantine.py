@@ -455,10 +455,11 @@ def _print_stats(out: TextIO, result: dict[str, Any]) -> None:
         out.write(f"Decision log {log['path']}: {log['decisions']} decision(s)\n")
         actions = ["accept", "tag", "quarantine", "reject", "tempfail", "skip"]
         others = sorted({a for c in log["per_day"].values() for a in c} - set(actions))
-        columns = actions + others
-        out.write("  day         " + "".join(f"{a:>11}" for a in columns) + "\n")
+        columns = [(a, max(11, len(a) + 2)) for a in actions + others]
+        out.write("  day         " + "".join(f"{a:>{w}}" for a, w in columns) + "\n")
         for day, counts in log["per_day"].items():
-            out.write(f"  {day}  " + "".join(f"{counts.get(a, 0):>11}" for a in columns) + "\n")
+            out.write(f"  {day}  " + "".join(f"{counts.get(a, 0):>{w}}" for a, w in columns)
+                      + "\n")
         _top(out, "Rules (messages above accept):", log["per_rule_flagged"])
         _top(out, "Recipient domains (messages above accept):",
              log["per_recipient_domain_flagged"])
