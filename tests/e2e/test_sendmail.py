@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from extortion_milter.quarantine.store import Store
 from extortion_milter.testing.procs import wait_until
 from extortion_milter.testing.stack import SendmailStack
 
+from ..unit.test_quarantine_cli import LAUNCH
 from .conftest import make_message, write_config
 
 
@@ -62,3 +67,29 @@ def test_quarantine_is_held_with_its_reason(sendmail: SendmailStack) -> None:
     listing = sendmail.sendmail.quarantine_listing()
     assert "QUARANTINE: extortion-milter score=11.0 rules=TEST_QUARANTINE" in listing
     assert not [m for m in sendmail.sink.messages() if marker.encode() in m.raw]
+
+
+def test_store_backend_behind_sendmail_stores_and_releases_once(tmp_path: Path) -> None:
+    """The default backend: Sendmail drops its copy once the store has it, and a release
+    into Sendmail goes through the milter exactly once."""
+    config = write_config(tmp_path / "conf")
+    store = Store(tmp_path / "quarantine")
+    with SendmailStack(tmp_path, config=config) as running:
+        marker, raw = make_message("QUARME")
+        assert running.sendmail.send(raw).accepted
+        line = next(e for e in running.milter.message_events()
+                    if e["msgid"] == f"<{marker}@example.org>")
+        assert (line["action"], line["quarantine"]) == ("quarantine", "store")
+        [entry] = list(store.iter_entries())
+        assert entry.id == line["quarantine_ref"] and entry.rcpts == ("user@example.com",)
+        assert str(line["queue_id"]) not in running.sendmail.quarantine_listing()
+        assert not [m for m in running.sink.messages() if marker.encode() in m.raw]
+        argv = [sys.executable, "-c", LAUNCH, "quarantine", "release", "-c", str(config),
+                "-o", f"quarantine.release.port={running.sendmail.smtp_port}", entry.id]
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+        assert out.returncode == 0 and "released to user@example.com" in out.stdout, out
+        got = running.sink.find(marker)
+        assert got.header_values("X-Extortion-Release") == []
+        assert any(e.get("action") == "release" and e.get("release_id") == entry.id
+                   for e in running.milter.message_events())
+        assert store.load(entry.id).status == "released"
