@@ -173,7 +173,7 @@ def _password_in_subject(facts: ScanFacts, params: Mapping[str, Any]) -> str | N
 _MONEY = compile_pattern(
     r"(?:[$€£¥₽₺]|usd|eur|gbp)\s?\d[\d.,' ]{0,12}\d?"
     r"|\d[\d.,' ]{0,12}\s?[万萬千]?\s?(?:[$€£¥₽₺]|usd\b|us\s?dollars?|dollars?|dollari|"
-    r"dólares|dolares|"
+    r"dólares|dolares|reais|"
     r"dolarów|dolarow|долларов|доллара|евро|euros?|eur\b|gbp\b|pounds?|btc\b|bitcoins?|"
     r"ltc\b|eth\b|xmr\b|usdt\b|monero|litecoin|zł|pln\b|tl\b|lira|kr\b|kronor|sek\b|"
     r"ドル|円|ユーロ|ビットコイン|美元|欧元|元|比特币|рублей|рубля)"

@@ -39,7 +39,9 @@ _STOPWORDS: dict[str, frozenset[str]] = {
     }.items()
 }
 # Letters that by themselves say a language is present (formal mail can be short on
-# function words: an invoice reminder in Polish may have none of the list above).
+# function words: an invoice reminder in Polish may have none of the list above). Letters
+# two languages share (ä, ö: German and Swedish) would pull in both, so only å speaks
+# for Swedish.
 _LETTERS: dict[str, str] = {
     "pl": "ąęłńśźż",
     "tr": "ığş",
