@@ -139,7 +139,7 @@ def test_listed_wallet_and_unresolvable_sender_tag_the_message(stack: PostfixSta
     assert result.accepted, result
     got = stack.sink.find(marker)
     [status] = got.header_values("X-Extortion-Status")
-    assert status.startswith("Yes, score=9.0 required=5.0 action=tag"), status
+    assert status.startswith("Yes, score=8.5 required=5.0 action=tag"), status
     event = event_for(stack, marker)
     assert rules_of(event) == {"DNS_WALLET_BLOCKLISTED", "DNS_SENDER_DOMAIN_BAD"}
 

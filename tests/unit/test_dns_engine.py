@@ -55,7 +55,7 @@ def test_every_dns_rule_fires_on_a_spoofed_self_sent_message(
         f"{WALLET_SHA1_LISTED} listed in {WALLET_SHA1_ZONE} (127.0.4.1)")
     assert hits["DNS_SELF_SENT_SPF_FAIL"].evidence == f"SPF fail for spf-fail.test from {LISTED_V4}"
     without_dns = shipped_engine.scan(SELF_SENT, envelope)
-    assert verdict.score == round(without_dns.score + 3 + 8 + 4 + 1, 2)
+    assert verdict.score == round(without_dns.score + 3 + 8 + 4 + 0.5, 2)
 
 
 def test_genuine_self_sent_message_passes_spf_and_scores_nothing_from_dns(
