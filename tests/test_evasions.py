@@ -50,14 +50,9 @@ PASSWORD_SEEN = (
 )
 
 # Where the engine falls short, said precisely (file, function) for whoever fixes it.
-GAP_ACCENTS = (
-    "accents that NFKC composes (b + i + U+0301 -> 'í') are kept as real letters: "
-    "engine/normalize.py _unicode_clean strips only marks NFKC could not compose, and "
-    "English atoms have no accent-insensitive matching"
-)
 GAP_LEET = (
-    "rule pack: in rules/10-en.yaml only EN_PAY_CRYPTO has leet: true; recording, threat "
-    "and malware atoms never see 'w3bc4m', 'c0n74c75', 'p0rn'"
+    "rule pack: the English atoms now fold leetspeak (recording, malware and publish threats "
+    "fire), but EN_THREAT_SEND_CONTACTS still misses the leet sentence around 'c0n74c75'"
 )
 GAP_DATA_URI = (
     "engine/message.py: images come only from MIME parts (_Builder.image_part); an "
@@ -151,7 +146,6 @@ EVASIONS = [
         WEBCAM_SEEN,
         "bc1q6h9txuywjqagw0390rm3k5kzng7vnwsv2jthhr",
         address_hidden=False,
-        gap=GAP_ACCENTS,
     ),
     Evasion(
         "en-evasion-fullwidth-001.eml",
