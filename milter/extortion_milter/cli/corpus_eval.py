@@ -25,7 +25,7 @@ from .inputs import iter_messages
 
 DESCRIPTION = __doc__
 
-_NAME = re.compile(r"^(?:(?P<lang>[a-z]{2})-)?(?P<variant>[a-z]+(?:-[a-z]+)*?)-\d+")
+_NAME = re.compile(r"^(?:(?P<lang>[a-z]{2})-)?(?P<variant>[a-z0-9]+(?:-[a-z0-9]+)*?)-\d+\b")
 
 
 @dataclass(frozen=True)
