@@ -58,6 +58,7 @@ define(`confLOG_LEVEL', `9')dnl
 FEATURE(`promiscuous_relay')dnl
 FEATURE(`accept_unresolvable_domains')dnl
 FEATURE(`accept_unqualified_senders')dnl
+FEATURE(`no_default_msa')dnl
 DAEMON_OPTIONS(`Port={smtp_port}, Addr=127.0.0.1, Name=MTA')dnl
 {milter}MAILER(`smtp')dnl
 """
@@ -174,8 +175,12 @@ class SendmailInstance:
                                               env=self.dist.env(), start_new_session=True)
             except OSError as exc:
                 raise HarnessError(f"cannot start Sendmail: {exc}") from exc
-        wait_until(lambda: port_open("127.0.0.1", self.smtp_port) or self._exited(), 30,
-                   f"Sendmail on 127.0.0.1:{self.smtp_port}")
+        # Usually under a second; a loaded 2-core machine has been seen to need over 30 s.
+        try:
+            wait_until(lambda: port_open("127.0.0.1", self.smtp_port) or self._exited(), 120,
+                       f"Sendmail on 127.0.0.1:{self.smtp_port}")
+        except HarnessError as exc:
+            raise HarnessError(f"{exc}; Sendmail said:\n{self.output()}") from None
         if self._exited():
             raise HarnessError(f"Sendmail exited:\n{self.output()}")
 
