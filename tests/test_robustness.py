@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import random
-import time
 from pathlib import Path
 
 import pytest
@@ -213,12 +212,12 @@ def test_every_fixture_has_an_expectation() -> None:
     assert sorted(p.name for p in FIXTURES.glob("*.eml")) == sorted(EXPECTED)
 
 
+# A hang or a quadratic step fails the test by its timeout; speed itself is bench/'s job.
+@pytest.mark.timeout(30)
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_malformed_fixture(name: str) -> None:
     raw = (FIXTURES / name).read_bytes()
-    start = time.perf_counter()
     msg = check(raw)
-    assert time.perf_counter() - start < 1.0
     text, subject, note = EXPECTED[name]
     if text is not None:
         assert text in msg.body_text
@@ -230,6 +229,7 @@ def test_malformed_fixture(name: str) -> None:
         check(raw[:cut])  # every prefix parses too
 
 
+@pytest.mark.timeout(30)
 def test_deep_nesting_cannot_hide_later_text() -> None:
     depth = 200
     raw = b"From: a@b.c\r\nSubject: decoy\r\nContent-Type: multipart/mixed; boundary=top\r\n\r\n"
@@ -240,9 +240,7 @@ def test_deep_nesting_cannot_hide_later_text() -> None:
     for i in reversed(range(depth)):
         raw += b"--b%d--\r\n" % i
     raw += b"--top\r\nContent-Type: text/plain\r\n\r\nI recorded you\r\n--top--\r\n"
-    start = time.perf_counter()
     msg = check(raw)
-    assert time.perf_counter() - start < 0.5
     assert "I recorded you" in msg.body_text
 
 
@@ -265,11 +263,10 @@ HOSTILE_MESSAGES = {
 }
 
 
+@pytest.mark.timeout(60)
 @pytest.mark.parametrize("name", sorted(HOSTILE_MESSAGES))
 def test_hostile_messages_stay_fast(name: str) -> None:
-    start = time.perf_counter()
     msg = check(HOSTILE_MESSAGES[name])
-    assert time.perf_counter() - start < 3.0
     assert isinstance(msg.headers, list)
 
 
@@ -278,9 +275,8 @@ def test_hostile_address_header_still_yields_addresses() -> None:
     assert check(raw).to_addrs == ["victim@example.org"]
 
 
+@pytest.mark.timeout(60)
 def test_leet_and_normalize_on_long_tokens() -> None:
     for text in ("a1" * 100_000, "@" * 200_000, "$" * 100_000 + "a", "a" * 200_000 + "1"):
-        start = time.perf_counter()
-        fold_leet(text)
-        normalize(text)
-        assert time.perf_counter() - start < 1.0
+        assert fold_leet(text)
+        assert normalize(text)

@@ -283,7 +283,7 @@ def test_release_reports_the_servers_answer(cli: Cli) -> None:
 
 def test_a_user_who_cannot_read_the_store_is_refused_and_nothing_changes(cli: Cli) -> None:
     if os.geteuid() != 0:
-        pytest.skip("needs root to run the CLI as another user")
+        pytest.fail("needs root to run the CLI as another user")
     nobody = pwd.getpwnam("nobody").pw_uid
     before = {p: (stat.S_IMODE(p.stat().st_mode), p.stat().st_uid)
               for p in [cli.store.root, *cli.store.root.rglob("*")]}

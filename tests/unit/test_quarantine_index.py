@@ -184,7 +184,7 @@ def test_a_message_added_right_after_a_sync_is_seen(tmp_path: Path) -> None:
 
 def test_read_only_store_gets_an_in_memory_index(tmp_path: Path) -> None:
     if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
+        pytest.fail("mounting a tmpfs needs root")
     mount = tmp_path / "ro"
     mount.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(mount)],

@@ -185,7 +185,7 @@ def test_backend_is_reached_through_the_config(tmp_path: Path) -> None:
 @pytest.fixture
 def tiny_tmpfs(tmp_path: Path) -> Iterator[Path]:
     if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
+        pytest.fail("mounting a tmpfs needs root")
     mount = tmp_path / "tiny"
     mount.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(mount)],
@@ -232,7 +232,7 @@ def test_unreadable_store_is_reported_with_what_to_do(tmp_path: Path) -> None:
 
 def test_root_writing_into_a_users_store_gives_the_files_to_that_user(tmp_path: Path) -> None:
     if os.geteuid() != 0:
-        pytest.skip("needs root")
+        pytest.fail("needs root")
     nobody = pwd.getpwnam("nobody")
     root = tmp_path / "q"
     root.mkdir(mode=0o700)
