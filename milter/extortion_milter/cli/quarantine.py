@@ -309,44 +309,47 @@ def _show(args: argparse.Namespace, config: Config) -> int:
 # ------------------------------------------------------------------------------- release
 
 
-def _release(args: argparse.Namespace, config: Config) -> int:
+def _each_entry(
+    args: argparse.Namespace, config: Config, act: Callable[[Store, Index, str], bool]
+) -> int:
+    """Run `act` on every ID the admin named; one bad ID does not stop the others."""
     store = _store(config)
     status = EXIT_OK
     with open_index(store) as index:
         for ref in args.ids:
             try:
                 entry_id = _resolve(store, index, ref, config.quarantine.backend)
-                outcome = release(store, entry_id, config.quarantine.release,
-                                  to=args.to, force=args.force, index=index)
+                ok = act(store, index, entry_id)
             except (_Fail, EntryNotFound) as exc:
                 _err(str(exc))
-                status = EXIT_INPUT
-                continue
-            print(f"{entry_id}: {outcome.summary()}")
-            if not outcome.ok:
+                ok = False
+            if not ok:
                 status = EXIT_INPUT
     return status
+
+
+def _release(args: argparse.Namespace, config: Config) -> int:
+    def act(store: Store, index: Index, entry_id: str) -> bool:
+        outcome = release(store, entry_id, config.quarantine.release,
+                          to=args.to, force=args.force, index=index)
+        print(f"{entry_id}: {outcome.summary()}")
+        return bool(outcome.ok)
+
+    return _each_entry(args, config, act)
 
 
 # ------------------------------------------------------------------------ delete / purge
 
 
 def _delete(args: argparse.Namespace, config: Config) -> int:
-    store = _store(config)
-    status = EXIT_OK
-    with open_index(store) as index:
-        for ref in args.ids:
-            try:
-                entry_id = _resolve(store, index, ref, config.quarantine.backend)
-                with store.locked():
-                    store.delete(entry_id)
-            except (_Fail, EntryNotFound) as exc:
-                _err(str(exc))
-                status = EXIT_INPUT
-                continue
-            index.refresh(entry_id)
-            print(f"deleted {entry_id}")
-    return status
+    def act(store: Store, index: Index, entry_id: str) -> bool:
+        with store.locked():
+            store.delete(entry_id)
+        index.refresh(entry_id)
+        print(f"deleted {entry_id}")
+        return True
+
+    return _each_entry(args, config, act)
 
 
 def _purge(args: argparse.Namespace, config: Config) -> int:
