@@ -297,7 +297,7 @@ class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
             return CONTINUE
         envelope = self._envelope()
         raw = self._buffer.raw()
-        verdict, subject = scanpool.run(self._scan, raw, envelope)  # one thread hop
+        verdict, subject = self._scan(raw, envelope)
         note = self._buffer.truncation_note()
         if note:
             verdict = _with_note(verdict, note)
@@ -314,10 +314,11 @@ class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
         return outcome.rc
 
     def _scan(self, raw: bytes, envelope: Envelope) -> tuple[Verdict, str]:
-        """Runs on a scan-pool thread (see scanpool): engine, then DNS, then the rules.
-        Also returns the decoded Subject, for the decision log."""
+        """Engine, then DNS, then the rules, on libmilter's thread: only a QR decode hops
+        to a scan-pool thread (see scanpool). Also returns the decoded Subject, for the
+        decision log."""
         engine = self._rt.engine
-        facts = engine.prepare(raw)
+        facts = engine.prepare(raw, scanpool.run)
         external: dict[str, str] = {}
         if self._dns_message is not None:
             self._dns_message.content(facts)  # wallet and SPF lookups; the budget starts

@@ -1,11 +1,12 @@
-"""Engine work runs on threads Python created, never on libmilter's own threads.
+"""Native decoders run on threads Python created, never on libmilter's own threads.
 
 pymilter gives each libmilter connection thread a Python thread state that the GILState
 API does not know about, so `PyGILState_Check()` is false there. C extensions built with
 nanobind check exactly that on every call into Python and abort the whole process
 (zxing-cpp, which decodes QR codes in images, did: every later message then met
-milter_default_action). Handing the scan to a small pool of ordinary Python threads keeps
-such extensions in the world they expect; the handoff costs tens of microseconds.
+milter_default_action). Handing those calls to a small pool of ordinary Python threads
+keeps such extensions in the world they expect. Only they hop: the hop costs about
+0.3 ms of CPU (measured through Postfix), a third of a whole scan of a 4 KiB message.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ from typing import ParamSpec, TypeVar
 P = ParamSpec("P")
 T = TypeVar("T")
 
-# A worker may sit in the DNS budget wait without using the CPU; the CPU-bound part is
-# serialized by the GIL whatever the count. So: enough for the MTA's usual concurrency.
-WORKERS = 32
+# Decoding holds the GIL, so more workers than a few buys nothing but queueing.
+WORKERS = 4
 
 _pool: ThreadPoolExecutor | None = None
 _lock = threading.Lock()

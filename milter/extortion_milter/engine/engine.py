@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from . import builtins
 from .crypto import find_addresses
@@ -17,6 +17,15 @@ from .normalize import fold_leet, normalize, normalize_for_addresses, strip_acce
 from .qr import decode_qr_texts, qr_available
 from .rules import RegexAtom, Rule, RuleSet
 from .types import Action, Envelope, RuleHit, Verdict
+
+NativeRunner = Callable[[Callable[[], list[str]]], list[str]]
+"""Runs a call into a native decoder (QR codes) and returns its result. The default runs
+it in place; the milter passes one that moves it to a thread Python created (see
+adapter/scanpool), since such decoders may not run on libmilter's threads."""
+
+
+def _in_place(call: Callable[[], list[str]]) -> list[str]:
+    return call()
 
 
 class Engine:
@@ -35,6 +44,7 @@ class Engine:
             by_target[(atom.target, language)].append(atom)
         self._matchers = {key: TargetMatcher(atoms) for key, atoms in by_target.items()}
         warm_up()  # build the Unicode tables now, not on the first message
+        qr_available()  # import the native QR decoder on this thread, not a libmilter one
         self._meta_tests = {m.info.id: compile_expr(m.expr) for m in ruleset.metas}
         self._meta_names = {m.info.id: sorted(names_in(m.expr)) for m in ruleset.metas}
         self._leet_matchers = {
@@ -48,13 +58,14 @@ class Engine:
     def scan(self, raw: bytes, envelope: Envelope | None = None) -> Verdict:
         return self.decide(self.prepare(raw), envelope)
 
-    def prepare(self, raw: bytes) -> ScanFacts:
+    def prepare(self, raw: bytes, native: NativeRunner = _in_place) -> ScanFacts:
         """Parse and normalize a message and find its addresses: everything a scan needs
         that depends on the message alone. The adapter starts DNS lookups from these facts
-        (addresses) before calling `decide`."""
+        (addresses) before calling `decide`. `native` runs the QR decoder, if a message
+        has images."""
         message = parse_message(raw, self.limits)
         notes = list(message.notes)
-        facts = self._facts(message, notes)
+        facts = self._facts(message, notes, native)
         facts.notes = notes
         return facts
 
@@ -100,7 +111,7 @@ class Engine:
             return Action.TAG
         return Action.ACCEPT
 
-    def _facts(self, message: ParsedMessage, notes: list[str]) -> ScanFacts:
+    def _facts(self, message: ParsedMessage, notes: list[str], native: NativeRunner) -> ScanFacts:
         body = normalize(message.body_text)
         if len(body) > self.limits.max_text_chars:
             body = body[: self.limits.max_text_chars]
@@ -123,7 +134,8 @@ class Engine:
         if message.images:
             if not qr_available():
                 notes.append("images not searched for QR codes: install extortion-milter[qr]")
-            for text in decode_qr_texts(message.images):
+            images = message.images
+            for text in native(lambda: decode_qr_texts(images)):
                 collect(text, "qr")
         return ScanFacts(message, normalize(message.subject), body, addresses)
 
