@@ -225,6 +225,28 @@ def test_cache_serves_a_repeated_query_without_a_second_packet(
     assert stats["cache_hits"] == 6 and stats["queries"] == 3
 
 
+def test_checks_answered_by_the_cache_run_in_place_and_others_on_the_pool(
+        checker: DnsChecker, dns_server: DnsTestServer) -> None:
+    assert run(checker, None, mail_from="x@doesnotexist.test") == {
+        "sender_domain:doesnotexist.test": "nxdomain"}
+    assert checker._pool is not None  # the first lookup needed the network
+    checker._pool.shutdown()
+    checker._pool = None
+    # Cached now: the check completes during MAIL FROM, with no thread to hand it to.
+    msg = checker.connection(None).message("x@doesnotexist.test")
+    assert checker._pool is None
+    msg.content(message())
+    assert msg.collect() == {"sender_domain:doesnotexist.test": "nxdomain"}
+    assert checker.stats()["cache_hits"] == 1
+    # MX cached (no data) but A/AAAA not: the check goes to the pool and finds the answer.
+    checker.resolver.lookup("nomail.test", "MX", time.monotonic() + 1)
+    assert run(checker, None, mail_from="x@nomail.test") == {
+        "sender_domain:nomail.test": "no_mail_host"}
+    assert checker._pool is not None
+    assert dns_server.queries("nomail.test", "MX") == 1
+    assert checker.stats()["cache_hits"] == 2  # the pool's MX lookup, not the aborted one
+
+
 def test_identical_lookups_in_flight_share_one_packet(dns_server: DnsTestServer) -> None:
     resolver = CachingResolver(["127.0.0.1"], dns_server.port, try_timeout=1.0)
     dns_server.delay["slow.doesnotexist.test"] = 0.2

@@ -8,7 +8,9 @@
     external = msg.collect()                          # waits at most the budget
     verdict = engine.decide(facts, envelope, external)
 
-Lookups run concurrently on a shared thread pool. Nothing here raises into the caller or
+Lookups run concurrently on a shared thread pool; a check whose every answer is already
+in the cache runs in place instead, since handing it to a thread would cost more CPU
+than the check itself. Nothing here raises into the caller or
 waits past the deadline: a timeout, SERVFAIL or unreachable server just leaves its fact
 out (so it scores nothing), is counted in `stats()`, and is logged at debug level.
 The facts are the `external` keys the DNS builtins read (engine/builtins.py, docs/dns.md).
@@ -42,7 +44,7 @@ from .names import (
     reversed_ip,
     wallet_label,
 )
-from .resolver import Answer, CachingResolver, Status
+from .resolver import Answer, CachedAnswers, CacheMiss, CachingResolver, Resolver, Status
 from .spfcheck import DEFINITIVE, check_spf, spf_from_authentication_results
 
 log = logging.getLogger("extortion_milter.dns")
@@ -61,6 +63,12 @@ class TaskResult:
 
 
 _UNDECIDED = TaskResult({}, definitive=False)
+
+
+def _finished(result: TaskResult) -> Future[TaskResult]:
+    future: Future[TaskResult] = Future()
+    future.set_result(result)
+    return future
 
 
 class DnsChecker:
@@ -155,10 +163,16 @@ class DnsChecker:
     # --- internals ----------------------------------------------------------------------
 
     def _submit(self, what: str, task: Callable[..., TaskResult], *args: object,
-                ) -> Future[TaskResult] | None:
+                in_place: bool = True) -> Future[TaskResult] | None:
+        """`task(resolver, *args)`: in place when `in_place` and the cache answers all it
+        asks, else on the pool."""
+        cached = self._from_cache(task, args) if in_place else None
+        if cached is not None:
+            return _finished(cached)
+
         def run() -> TaskResult:
             try:
-                return task(*args)
+                return task(self.resolver, *args)
             except Exception:
                 self.counters.add("error")
                 log.warning("dns check %s failed", what, exc_info=True)
@@ -174,6 +188,20 @@ class DnsChecker:
                 return self._pool.submit(run)
             except RuntimeError:  # interpreter shutting down
                 return None
+
+    def _from_cache(self, task: Callable[..., TaskResult],
+                    args: tuple[object, ...]) -> TaskResult | None:
+        """The task's result when every lookup it makes is answered by the cache; None
+        (and no side effect: tasks act only once all their answers are in) otherwise."""
+        view = CachedAnswers(self.resolver)
+        try:
+            result = task(view, *args)
+        except CacheMiss:
+            return None
+        except Exception:
+            return None  # the pool run reports it
+        view.count()
+        return result
 
     def _listing(self, zone: str, answer: Answer) -> TaskResult:
         """A blocklist answer as a fact: the 127.0.0.0/8 codes that mean "listed"."""
@@ -203,9 +231,10 @@ class DnsChecker:
                         "resolver; see docs/dns.md on using your own caching resolver",
                         zone, ",".join(codes))
 
-    def _client_task(self, zone: DnsblZone, address: IPAddress, deadline: float) -> TaskResult:
+    def _client_task(self, resolver: Resolver, zone: DnsblZone, address: IPAddress,
+                     deadline: float) -> TaskResult:
         zone_name = _zone_name(zone.zone)
-        answer = self.resolver.lookup(f"{reversed_ip(address)}.{zone_name}", "A", deadline)
+        answer = resolver.lookup(f"{reversed_ip(address)}.{zone_name}", "A", deadline)
         result = self._listing(zone_name, answer)
         codes = result.facts.get("codes")
         if not codes:
@@ -213,10 +242,10 @@ class DnsChecker:
         self.counters.add("client_listed")
         return TaskResult({f"dnsbl:{zone_name}": codes})
 
-    def _wallet_task(self, zone: WalletZone, label: str, address: str,
+    def _wallet_task(self, resolver: Resolver, zone: WalletZone, label: str, address: str,
                      deadline: float) -> TaskResult:
         zone_name = _zone_name(zone.zone)
-        answer = self.resolver.lookup(f"{label}.{zone_name}", "A", deadline)
+        answer = resolver.lookup(f"{label}.{zone_name}", "A", deadline)
         result = self._listing(zone_name, answer)
         codes = result.facts.get("codes")
         if not codes:
@@ -224,10 +253,10 @@ class DnsChecker:
         self.counters.add("wallet_listed")
         return TaskResult({f"walletbl:{zone_name}:{address}": codes})
 
-    def _sender_task(self, domain: str, deadline: float) -> TaskResult:
+    def _sender_task(self, resolver: Resolver, domain: str, deadline: float) -> TaskResult:
         """nxdomain, null_mx (RFC 7505) or no_mail_host (no MX and no A/AAAA, RFC 5321
         5.1); nothing for a domain that can receive mail."""
-        mx = self.resolver.lookup(domain, "MX", deadline)
+        mx = resolver.lookup(domain, "MX", deadline)
         problem: str | None = None
         if mx.status is Status.NXDOMAIN:
             problem = "nxdomain"
@@ -236,7 +265,7 @@ class DnsChecker:
             if len(exchanges) == 1 and exchanges[0].exchange.to_text() == ".":
                 problem = "null_mx"
         elif mx.status is Status.NODATA:
-            hosts = [self.resolver.lookup(domain, rdtype, deadline) for rdtype in ("A", "AAAA")]
+            hosts = [resolver.lookup(domain, rdtype, deadline) for rdtype in ("A", "AAAA")]
             if not all(h.status.definitive for h in hosts):
                 return _UNDECIDED
             if any(h.status is Status.NXDOMAIN for h in hosts):
@@ -250,9 +279,9 @@ class DnsChecker:
         self.counters.add(f"sender_{problem}")
         return TaskResult({f"sender_domain:{domain}": problem})
 
-    def _spf_task(self, domain: str, sender: str, client_ip: str, helo: str,
-                  deadline: float) -> TaskResult:
-        result, explanation = check_spf(self.resolver, client_ip, sender, helo, deadline)
+    def _spf_task(self, resolver: Resolver, domain: str, sender: str, client_ip: str,
+                  helo: str, deadline: float) -> TaskResult:
+        result, explanation = check_spf(resolver, client_ip, sender, helo, deadline)
         self.counters.add(f"spf_{result}")
         if result not in DEFINITIVE:
             log.debug("spf %s for %s from %s: %s", result, domain, client_ip, explanation)
@@ -331,8 +360,9 @@ class DnsMessage:
         except Exception:
             log.warning("dns: could not start the sender-domain lookup", exc_info=True)
 
-    def _add(self, what: str, task: Callable[..., TaskResult], *args: object) -> None:
-        future = self.checker._submit(what, task, *args)
+    def _add(self, what: str, task: Callable[..., TaskResult], *args: object,
+             in_place: bool = True) -> None:
+        future = self.checker._submit(what, task, *args, in_place=in_place)
         if future is None:
             self.checker.counters.add("skipped")
         else:
@@ -391,8 +421,10 @@ class DnsMessage:
                 self._facts[f"spf:{domain}"] = result
             return
         if self.connection.public_client and self.connection.client_ip:
+            # Never in place: pyspf's evaluation would swallow a CacheMiss.
             self._add(f"spf {domain}", checker._spf_task, domain, sender,
-                      self.connection.client_ip, self.connection.helo, deadline)
+                      self.connection.client_ip, self.connection.helo, deadline,
+                      in_place=False)
 
     def collect(self, deadline: float | None = None) -> dict[str, str]:
         """The facts found by `deadline` (default: the budget started by `content`, else

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from typing import Protocol
 
 import dns.exception
 import dns.flags
@@ -94,6 +95,42 @@ def system_nameservers() -> list[str]:
     return servers
 
 
+class Resolver(Protocol):
+    """What a check needs of a resolver."""
+
+    def lookup(self, name: str, rdtype: str, deadline: float) -> Answer: ...
+
+
+def _key(name: str, rdtype: str) -> tuple[str, str]:
+    return name.rstrip(".").lower() + ".", rdtype.upper()
+
+
+class CacheMiss(Exception):
+    """A lookup that `CachedAnswers` cannot answer without the network."""
+
+
+class CachedAnswers:
+    """A resolver's cache seen as a resolver that never sends a query: a lookup is
+    answered from the cache or raises CacheMiss. Lets a check whose answers are all
+    cached run in place; its lookups are counted (`count`) only once it completes."""
+
+    def __init__(self, resolver: CachingResolver) -> None:
+        self._resolver = resolver
+        self._hits = 0
+
+    def lookup(self, name: str, rdtype: str, deadline: float) -> Answer:
+        answer = self._resolver.cache.get(_key(name, rdtype))
+        if answer is None:
+            raise CacheMiss(name)
+        self._hits += 1
+        return answer
+
+    def count(self) -> None:
+        counters = self._resolver.counters
+        counters.add("lookups", self._hits)
+        counters.add("cache_hits", self._hits)
+
+
 class CachingResolver:
     """Asks recursive resolvers (ours or the system's), never past a deadline.
 
@@ -126,7 +163,7 @@ class CachingResolver:
         """Records of `rdtype` for `name` (absolute; a trailing dot is optional), waiting
         at most until `deadline` (time.monotonic()). Never raises."""
         try:
-            return self._lookup(name.rstrip(".").lower() + ".", rdtype.upper(), deadline)
+            return self._lookup(*_key(name, rdtype), deadline)
         except Exception as exc:  # a bug or a dnspython surprise must not stop the mail
             return self._failed(name, rdtype, Status.ERROR, repr(exc))
 

@@ -22,7 +22,7 @@ import dns.rdtypes.IN.A
 import dns.rdtypes.IN.AAAA
 import spf
 
-from .resolver import CachingResolver, Status
+from .resolver import Resolver, Status
 
 # Results that say something about the client; temperror says nothing and scores nothing.
 DEFINITIVE = frozenset({"pass", "fail", "softfail", "neutral", "none", "permerror"})
@@ -31,7 +31,7 @@ DEFINITIVE = frozenset({"pass", "fail", "softfail", "neutral", "none", "permerro
 class _Query(spf.query):  # type: ignore[misc]  # pyspf is untyped
     """An SPF evaluation whose every DNS lookup goes through `resolver` by `deadline`."""
 
-    def __init__(self, resolver: CachingResolver, deadline: float, **kwargs: Any) -> None:
+    def __init__(self, resolver: Resolver, deadline: float, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._resolver = resolver
         self._deadline = deadline
@@ -71,7 +71,7 @@ class _Query(spf.query):  # type: ignore[misc]  # pyspf is untyped
         return result
 
 
-def check_spf(resolver: CachingResolver, client_ip: str, sender: str, helo: str,
+def check_spf(resolver: Resolver, client_ip: str, sender: str, helo: str,
               deadline: float) -> tuple[str, str]:
     """(result, explanation) of SPF check_host for `sender`'s domain and `client_ip`.
     The result is one of pass, fail, softfail, neutral, none, permerror, temperror."""
