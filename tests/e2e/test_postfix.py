@@ -245,3 +245,29 @@ def test_an_unwritable_store_stops_the_start_with_a_clear_error(tmp_path: Path) 
     finally:
         milter.stop()
         shutil.rmtree(state, ignore_errors=True)
+
+
+def test_allow_listed_mail_is_accepted_at_end_of_headers_untouched(tmp_path: Path) -> None:
+    """Allow-listed senders and recipients are decided at end of headers, where the
+    milter answers ACCEPT: Postfix then sends no body and the message arrives unscanned,
+    without our headers. Mail to others still gets scanned on the same milter."""
+    config = write_config(tmp_path / "conf")
+    overrides = ["allow.recipients=[vip@example.com]", "allow.senders=['@partner.example']"]
+    with PostfixStack(tmp_path, config=config, overrides=overrides) as running:
+        milter = milter_of(running)
+        for mail_from, rcpts, reason in [
+            ("sender@example.org", ("vip@example.com",), "allowed-recipients"),
+            ("news@partner.example", ("user@example.com",), "allowed-sender"),
+        ]:
+            marker, raw = make_message("REJECTME")
+            result = running.postfix.send(raw, mail_from=mail_from, rcpts=rcpts)
+            assert result.accepted, result
+            got = running.sink.find(marker)
+            assert got.header_values("X-Extortion-Status") == []
+            assert got.header_values("Subject") == ["Hello there"]
+            line = milter.message_event(result.queue_id or "")
+            assert (line["action"], line["reason"]) == ("skip", reason)
+        # One allowed recipient among others does not let the message through unscanned.
+        _, raw = make_message("REJECTME")
+        result = running.postfix.send(raw, rcpts=("vip@example.com", "user@example.com"))
+        assert (result.code, result.stage) == (550, "data"), result

@@ -128,14 +128,16 @@ def test_negotiation_asks_only_for_what_is_used(make_holder: Callable[..., Runti
     actions, protocol = opts[0], opts[1]
     assert actions == WANTED_ACTIONS & Milter.CURR_ACTS
     assert not actions & (Milter.CHGBODY | Milter.ADDRCPT | Milter.DELRCPT | Milter.CHGFROM)
-    # Callbacks we do not implement are switched off; pure collectors need no reply.
-    # End of headers answers (it accepts allow-listed mail there), so DATA needs none.
-    assert protocol & Milter.P_NOUNKNOWN and not protocol & Milter.P_NOEOH
+    # Callbacks we do not implement are switched off (DATA too: end of headers decides
+    # what DATA would); pure collectors need no reply. End of headers answers: it
+    # accepts allow-listed mail there.
+    assert protocol & Milter.P_NOUNKNOWN and protocol & Milter.P_NODATA
+    assert not protocol & Milter.P_NOEOH and not protocol & Milter.P_NR_EOH
     assert protocol & Milter.P_NR_HDR and protocol & Milter.P_NR_RCPT
-    assert protocol & Milter.P_NR_BODY and protocol & Milter.P_NR_DATA
-    assert not protocol & Milter.P_NR_EOH
+    assert protocol & Milter.P_NR_BODY
     assert not protocol & Milter.P_NOHDRS and not protocol & Milter.P_NOBODY
     assert ctx._symlist[Milter.M_ENVFROM] == {b"{auth_authen}"}
+    assert ctx._symlist[Milter.M_EOH] == {b"i"}
     assert ctx._symlist[Milter.M_EOM] == {b"i"}
 
 

@@ -57,7 +57,6 @@ def serve(
         milter.settimeout(MTA_TIMEOUT_SECONDS)
         milter.register(
             MILTER_NAME,
-            data=lambda ctx: ctx.getpriv().data(),
             unknown=lambda ctx, cmd: ctx.getpriv().unknown(cmd),
             negotiate=Milter.negotiate_callback,
         )
