@@ -23,6 +23,11 @@ def run(name: str, body: str, subject: str = "") -> str | None:
         ("Time is 48 hour. After pay I delete all.", "48 hour"),
         ("Sie haben 48 Stunden.", "48 Stunden"),
         ("48時間以内に支払ってください。", "48時間"),
+        ("72時間後に動画を公開する。", "72時間"),
+        ("あと2日で全員に送る。", "2日"),
+        ("请在48小时内付款。", "48小时"),
+        ("你有 3 天时间。", "3 天"),
+        ("3天之内不付款，视频就会发给你的家人。", "3天"),
     ],
 )
 def test_deadline_finds_hours_and_days(body: str, evidence: str) -> None:
@@ -39,6 +44,24 @@ def test_deadline_finds_hours_and_days(body: str, evidence: str) -> None:
     ],
 )
 def test_deadline_ignores_numbers_inside_words(body: str) -> None:
+    assert run("deadline", body) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Japanese and Chinese dates, opening hours and rates use the same units as a
+        # deadline; without a within / after / you-have word they are no deadline
+        "会議は2026年11月29日に開催します。",
+        "ご注文は11月 3日に発送しました。",
+        "24時間営業のコンビニです。",
+        "攻撃が続く1日ごとに1 BTCずつ増える。",
+        "活动将于2026年11月29日举行。",
+        "我们提供24小时客服。",
+        "每天运动30天的计划。",
+    ],
+)
+def test_deadline_ignores_cjk_dates_and_opening_hours(body: str) -> None:
     assert run("deadline", body) is None
 
 

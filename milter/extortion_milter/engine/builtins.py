@@ -189,17 +189,32 @@ def _money_amount(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
 _DEADLINE = compile_pattern(
     r"(?:^|[^0-9A-Za-z])\d{1,3}\s?(?:hours?|hrs?|h\b|days?|business days|"
     r"stunden|std\.?|tagen?|heures?|jours?|horas?|días|dias|ore|giorni|uur|dagen|"
-    r"godzin[ya]?|dni|dnia|часов|часа|час|суток|дней|дня|saat|gün|gun|timmar|dagar|"
-    r"時間|日以内|日|小时|小時|天)"
+    r"godzin[ya]?|dni|dnia|часов|часа|час|суток|дней|дня|saat|gün|gun|timmar|dagar)"
+)
+# Japanese and Chinese write dates and opening hours with the same units: 2026年11月29日
+# (the 29th), 24時間営業 (open around the clock), 24小时客服 (a 24-hour helpdesk), 1日ごとに
+# (per day). There a number of hours or days is a deadline only with a within / after /
+# you-have word next to it: 48時間以内, 3日後, 72小时内, 3天之内, 你有48小时, あと2日.
+# A day number right after 月 is a date, never a deadline.
+_CJK_UNIT = r"(?:個|个)?\s?(?:時間|小时|小時|日間|日|天)"
+_DEADLINE_CJK = compile_pattern(
+    r"(?:^|[^0-9A-Za-z月])(\d{1,3}\s?" + _CJK_UNIT + r")\s?"
+    r"(?:以内|以內|之内|之內|内|內|のうちに|の猶予|後|后|之后|之後|以后|以後)"
+    r"|(?:给你|給你|你有|您有|你只有|您只有|你还有|您还有|你還有|您還有|限你|限您|剩下|仅剩|僅剩|"
+    r"あと|残り|猶予は|期限は)\s?(\d{1,3}\s?" + _CJK_UNIT + r")"
 )
 
 
 def _deadline(facts: ScanFacts, params: Mapping[str, Any]) -> str | None:
-    match = _DEADLINE.search(facts.body) or _DEADLINE.search(facts.subject)
-    if match is None:
-        return None
-    text: str = match.group(0)
-    return text if text[0].isdigit() else text[1:]  # drop the non-digit that bounds it
+    for text in (facts.body, facts.subject):
+        match = _DEADLINE.search(text)
+        if match is not None:
+            found: str = match.group(0)
+            return found if found[0].isdigit() else found[1:]  # drop the bounding non-digit
+        match = _DEADLINE_CJK.search(text)
+        if match is not None:
+            return str(match.group(1) or match.group(2))
+    return None
 
 
 # --- structure --------------------------------------------------------------------------
