@@ -8,10 +8,15 @@ import sys
 import zlib
 
 import pytest
+import zxingcpp  # the qr extra: CI installs it, and a missing one fails here loudly
+from PIL import Image
 
 from extortion_milter.engine import qr
 from extortion_milter.engine.pdf_text import extract_pdf, extract_pdf_text
 from extortion_milter.engine.qr import decode_qr_texts, qr_available
+
+from ..evasions.images import qr_pixels
+from ..evasions.mime import pdf as make_pdf_with_images
 
 
 def _pdf_string(text: str) -> str:
@@ -56,18 +61,40 @@ def make_pdf(pages: list[str]) -> bytes:
 
 def make_qr_png(text: str, scale: int = 4) -> bytes:
     """A PNG of a QR code, drawn by zxing-cpp (which can also write codes)."""
-    zxingcpp = pytest.importorskip("zxingcpp")
-    image_module = pytest.importorskip("PIL.Image")
     code = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode)
     pixels = memoryview(zxingcpp.write_barcode_to_image(code, scale=scale))
     height, width = pixels.shape
-    image = image_module.frombytes("L", (width, height), pixels.tobytes())
+    image = Image.frombytes("L", (width, height), pixels.tobytes())
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()
 
 
 # --- PDF -------------------------------------------------------------------------------------
+
+
+def test_pdf_images_go_to_the_qr_decoder() -> None:
+    address = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
+    data = make_pdf_with_images([["A photo of your house."]],
+                                images=[qr_pixels(f"bitcoin:{address}")])
+    result = extract_pdf(data, max_pages=10, max_bytes=1_000_000, max_images=5)
+    assert "A photo of your house." in result.text
+    assert len(result.images) == 1 and result.notes == ()
+    assert decode_qr_texts(list(result.images)) == [f"bitcoin:{address}"]
+    # Not asked for (no QR decoder installed): nothing is decoded.
+    assert extract_pdf(data, 10, 1_000_000).images == ()
+
+
+def test_pdf_images_are_bounded_in_count_and_pixels() -> None:
+    small = qr_pixels("bitcoin:bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq")
+    # 4,500 x 4,500: refused from its dictionary, its 20 MB of pixels never inflated.
+    huge = (4500, 4500, bytes(4500 * 4500))
+    broken = (10, 10, b"")  # declares 100 pixels, holds none
+    data = make_pdf_with_images([["page"]], images=[huge, broken, small, small, small])
+    result = extract_pdf(data, max_pages=10, max_bytes=10_000_000, max_images=2)
+    sizes = [Image.open(io.BytesIO(img)).size for img in result.images]
+    assert sizes == [small[:2], small[:2]]
+    assert any("image /Im1 unreadable" in note for note in result.notes), result.notes
 
 
 def test_pdf_text_is_extracted() -> None:
@@ -137,8 +164,7 @@ def test_qr_code_is_decoded() -> None:
 
 
 def test_qr_in_jpeg_and_gif() -> None:
-    image_module = pytest.importorskip("PIL.Image")
-    source = image_module.open(io.BytesIO(make_qr_png("hello qr", scale=6)))
+    source = Image.open(io.BytesIO(make_qr_png("hello qr", scale=6)))
     found = []
     for fmt in ("JPEG", "GIF"):
         out = io.BytesIO()
@@ -148,9 +174,8 @@ def test_qr_in_jpeg_and_gif() -> None:
 
 
 def test_qr_duplicates_and_images_without_codes() -> None:
-    image_module = pytest.importorskip("PIL.Image")
     blank = io.BytesIO()
-    image_module.new("L", (50, 50), 255).save(blank, "PNG")
+    Image.new("L", (50, 50), 255).save(blank, "PNG")
     png = make_qr_png(ADDRESS)
     assert decode_qr_texts([blank.getvalue(), png, png]) == [ADDRESS]
 
@@ -171,7 +196,6 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def test_large_image_is_refused_before_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
-    zxingcpp = pytest.importorskip("zxingcpp")
     # A 4000 x 4000 grey PNG: 16 Mpx from a few KB of input, over the 4 Mpx default.
     header = struct.pack(">IIBBBBB", 4000, 4000, 8, 0, 0, 0, 0)
     rows = zlib.compress(b"\0" * (4001 * 4000))
