@@ -50,10 +50,6 @@ PASSWORD_SEEN = (
 )
 
 # Where the engine falls short, said precisely (file, function) for whoever fixes it.
-GAP_LEET = (
-    "rule pack: the English atoms now fold leetspeak (recording, malware and publish threats "
-    "fire), but EN_THREAT_SEND_CONTACTS still misses the leet sentence around 'c0n74c75'"
-)
 GAP_DATA_URI = (
     "engine/message.py: images come only from MIME parts (_Builder.image_part); an "
     '<img src="data:image/png;base64,..."> in HTML never reaches qr.decode_qr_texts'
@@ -61,16 +57,6 @@ GAP_DATA_URI = (
 GAP_PDF_IMAGE = (
     "engine/pdf_text.py extract_pdf returns page text only; images inside a PDF (the "
     "'photo of your house' QR code) never reach qr.decode_qr_texts"
-)
-GAP_DECOY_CONTEXT = (
-    "rules/00-core.yaml: HAM_REPORT_CONTEXT / HAM_REPORT_ADVICE (-12 together) fire on a "
-    "visible security-news paragraph placed above the letter, outweighing "
-    "EXTORTION_CRYPTO_DEMAND (+10); the guards do not ask whether the threat is quoted"
-)
-GAP_FAKE_FORWARD = (
-    "rules/00-core.yaml: a bare 'Forwarded message' line and a 'Fwd:' subject make "
-    "HAM_FORWARDED + HAM_FORWARDED_SUBJECT (-9) fire on a letter sent straight to the victim, "
-    "outweighing EXTORTION_CRYPTO_DEMAND (+10) and gating every story bonus"
 )
 
 
@@ -176,14 +162,16 @@ EVASIONS = [
     Evasion(
         "en-evasion-leet-002.eml",
         "leetspeak in the story words ('p0rn', 'w3bc4m', 'c0n74c75', 'r3c0rd3d')",
+        # EN_RECORDING_ADULT cannot prove 'p0rn' was folded: the letter also says
+        # "satisfying yourself" in plain text, so the atom fires (with that evidence) in the
+        # unfolded pass and the leet pass skips it. 'r3c0rd3d' is proved instead.
         (
             ("EN_RECORDING_CAMERA", "webcam"),
             ("EN_THREAT_SEND_CONTACTS", "contacts"),
-            ("EN_RECORDING_ADULT", "porn"),
+            ("EN_RECORDING_OF_YOU", "recorded you"),
         ),
         "bc1qahr32s4jylhjx0full8fn5vk068yeu7z3axgfy",
         address_hidden=False,
-        gap=GAP_LEET,
     ),
     # --- HTML ----------------------------------------------------------------------------
     Evasion(
@@ -495,16 +483,18 @@ EVASIONS = [
         "visible security-news paragraph (report and advice words) above the letter",
         address="bc1q4y7cftv92jpr7nnzq0wjzs3dtedy8smjgnf7vu",
         address_hidden=False,
-        gap=GAP_DECOY_CONTEXT,
-        open=True,
+        # the letter's own voice ("to my wallet", "if I do not receive") next to the address,
+        # with nothing quoting it, turns the report and advice guards off
+        fired=("DIRECT_DEMAND", "EXTORTION_CRYPTO_DEMAND", "EXTORTION_STORY_3"),
     ),
     Evasion(
         "en-evasion-decoy-004.eml",
         "fake forward: a 'Forwarded message' header line and a 'Fwd:' subject",
         address="bc1q674ee6legny4uh4afhf9ljmvawmephe9kcyls5",
         address_hidden=False,
-        gap=GAP_FAKE_FORWARD,
-        open=True,
+        # a forward marker with no forwarded To: line and no "> " quotes does not frame
+        # the letter as quoted: with its own voice and address, the forward guards stay off
+        fired=("DIRECT_DEMAND", "EXTORTION_CRYPTO_DEMAND", "EXTORTION_STORY_3"),
     ),
     Evasion(
         "en-evasion-selfsent-001.eml",
@@ -579,8 +569,8 @@ HIDDEN = [row for row in EVASIONS if "HIDDEN_TEXT" in row.fired]
 
 @pytest.mark.parametrize("row", HIDDEN, ids=lambda row: row.file.removesuffix(".eml"))
 def test_hidden_junk_counts_for_nothing(shipped_engine: Engine, row: Evasion) -> None:
-    """The hidden junk is potent (made visible, it would get the letter accepted), and
-    hidden, no rule reads it: no context family fires."""
+    """The hidden junk is potent (made visible, it is report or advice language that fires
+    the ham guards' families), and hidden, no rule reads it: no context family fires."""
     facts = shipped_engine.prepare(row.path.read_bytes())
     verdict = shipped_engine.decide(facts)
     families = {
@@ -596,8 +586,18 @@ def test_hidden_junk_counts_for_nothing(shipped_engine: Engine, row: Evasion) ->
         b"From: a@sender.example\r\nTo: b@rcpt.example\r\nSubject: same text, all visible\r\n"
         b"Content-Type: text/plain; charset=utf-8\r\n\r\n" + visible.encode()
     )
-    assert [h.rule_id for h in unmasked.hits if h.score < 0], unmasked.rule_ids
-    assert unmasked.score < verdict.score
+    unmasked_families = {
+        rule.info.family
+        for rule in shipped_engine.ruleset.all_rules
+        if rule.info.id in unmasked.rule_ids
+    }
+    assert not unmasked_families.isdisjoint(CONTEXT_FAMILIES), unmasked.rule_ids
+    # Visible, the junk would discount the letter, unless the letter demands payment in its
+    # own voice next to its address with nothing quoting it: DIRECT_DEMAND then turns the
+    # guards off, as it does for a visible decoy paragraph (en-evasion-decoy-003).
+    discounted = [h.rule_id for h in unmasked.hits if h.score < 0]
+    assert discounted or "DIRECT_DEMAND" in unmasked.rule_ids, unmasked.rule_ids
+    assert unmasked.score <= verdict.score
 
 
 # --- benign look-alikes of the tricks ------------------------------------------------------

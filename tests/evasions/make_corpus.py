@@ -917,7 +917,7 @@ def decoy_article(stem: str) -> tuple[bytes, str]:
     return simple(stem, text, "lighthouse", 55), address
 
 
-@case(OPEN, "en-evasion-decoy-003")
+@case(SPAM, "en-evasion-decoy-003")
 def decoy_security_news(stem: str) -> tuple[bytes, str]:
     """The letter wrapped in a visible security newsletter that talks about sextortion
     scams and gives the usual advice: report context around a real threat."""
@@ -931,7 +931,7 @@ def decoy_security_news(stem: str) -> tuple[bytes, str]:
     return simple(stem, top + "\n" + webcam(address), "Security bulletin", 66), address
 
 
-@case(OPEN, "en-evasion-decoy-004")
+@case(SPAM, "en-evasion-decoy-004")
 def decoy_forward_marker(stem: str) -> tuple[bytes, str]:
     """The letter dressed as a forward: a "Forwarded message" block and a "Fwd:"
     subject, but sent straight to the victim."""
