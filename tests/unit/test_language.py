@@ -54,3 +54,38 @@ def test_english_text_does_not_pull_in_unrelated_packs() -> None:
 
 def test_short_texts_keep_every_pack() -> None:
     assert detect_languages("Pay 0.1 BTC now.") == ALL_LANGUAGES
+
+
+# What Postfix's smtp-source sends (-l 4096): lines of a digit and 79 X's, and a short tail.
+LOAD_GENERATOR_BODY = "\n".join(f"{i % 10}" + "X" * 79 for i in range(1, 51)) + "\n" + "X" * 16
+
+
+def test_a_text_without_words_gets_no_language_pack() -> None:
+    assert detect_languages("\n" + LOAD_GENERATOR_BODY) == frozenset()
+    assert detect_languages("1234 5678 -- $$$ ... 12:30") != frozenset()  # digits may be leet
+    assert detect_languages("XXXXXXXX XXXX xxXX ____ --") == frozenset()
+
+
+def test_a_run_longer_than_any_word_is_no_word() -> None:
+    assert detect_languages("pay" * 11) == frozenset()  # 33 letters in one run
+    assert detect_languages("pay" * 10) == ALL_LANGUAGES
+
+
+def test_a_wordless_text_still_gets_the_packs_of_its_script() -> None:
+    # Chinese and Japanese need no spaces: a long clause is one run of letters.
+    clause = (
+        "我已经控制了你的设备并录下了你观看成人网站时的视频"
+        "如果你不付款我会把它发给你的所有联系人"
+    )
+    assert detect_languages(clause) == frozenset({"zh", "ja"})
+
+
+def test_a_word_after_filler_keeps_every_pack() -> None:
+    # Junk must not hide a short letter: the search for a word reads the whole text.
+    text = LOAD_GENERATOR_BODY * 3 + "\nPay now"
+    assert detect_languages(text) == ALL_LANGUAGES
+
+
+@pytest.mark.parametrize("word", ["S3X", "p0rn", "b1tc0in", "$3nd"])
+def test_a_leet_word_is_a_word(word: str) -> None:
+    assert detect_languages(LOAD_GENERATOR_BODY + "\n" + word) == ALL_LANGUAGES

@@ -4,8 +4,8 @@ against the rule packs that can fire on it.
 Most mail is in one or two languages; running a dozen language packs over every message
 would spend most of the matching time on packs that cannot match. Detection is generous
 on purpose: a language is kept on very little evidence, and short texts (where evidence
-is thin) keep every language. A miss here would hide a pack's rules, a false hit only
-costs time.
+is thin) keep every language, unless they have no word at all. A miss here would hide a
+pack's rules, a false hit only costs time.
 """
 
 from __future__ import annotations
@@ -61,26 +61,59 @@ ALL_LANGUAGES = frozenset({*_STOPWORDS, "ru", "ja", "zh"})
 SHORT_TEXT_WORDS = 40  # below this many words, evidence is too thin: keep every pack
 MIN_HITS = 2  # distinct stop words that keep a language
 SAMPLE_CHARS = 6_000  # enough words to tell; the whole body would cost more than it tells
+MAX_WORD_CHARS = 30  # a longer run of letters and digits is no word of any pack's language
+# Something that may be a word: a run of at most MAX_WORD_CHARS letters, digits and leet
+# symbols ("b1tc0in", "S3X") that is not one character repeated. Filler such as a load
+# generator's "1XXXX…" lines and "XXXXXXXX" is none, and a text without any (filler,
+# numbers, symbols) gets no language pack: every pack pattern needs letters, which such
+# text has only inside runs far longer than any word.
+_WORD = re.compile(
+    rf"(?<![\w@$|!])(?=[\w@$|!]{{1,{MAX_WORD_CHARS}}}+(?![\w@$|!]))"
+    r"([\w@$|!])\1*+(?!\1)[\w@$|!]",
+    re.IGNORECASE,
+)
 
 
 def detect_languages(text: str) -> frozenset[str]:
     sample = text[:SAMPLE_CHARS].lower()
     # str.split and strip run in C; a Unicode word regex over the sample cost ten times more.
-    words = [w.strip(_PUNCTUATION) for w in sample.split()]
-    if sum(1 for w in words if w[:1].isalpha()) < SHORT_TEXT_WORDS:
-        return ALL_LANGUAGES
-    found: set[str] = set()
-    if _CYRILLIC.search(sample):
-        found.add("ru")
-    if _KANA.search(sample):
-        found.add("ja")
-    if _HAN.search(sample):
-        found.update(("zh", "ja"))
-    distinct = set(words)
+    tokens = sample.split()
+    if not _enough_words(tokens):
+        # Searched in the whole text, not the sample: junk before a short letter must not
+        # hide the letter from every pack.
+        return ALL_LANGUAGES if _WORD.search(text) else frozenset(_scripts(text))
+    ascii = sample.isascii()  # then no other script and none of the telling letters
+    found = set() if ascii else _scripts(sample)
+    # Duplicates are dropped before the per-word strip: a text repeats most of its words.
+    distinct = {token.strip(_PUNCTUATION) for token in set(tokens)}
     for language, stopwords in _STOPWORDS.items():
         if len(distinct & stopwords) >= MIN_HITS:
             found.add(language)
-    for language, letters in _LETTERS.items():
-        if language not in found and any(letter in sample for letter in letters):
-            found.add(language)
+    if not ascii:
+        for language, letters in _LETTERS.items():
+            if language not in found and any(letter in sample for letter in letters):
+                found.add(language)
     return frozenset(found)
+
+
+def _enough_words(tokens: list[str]) -> bool:
+    """Whether SHORT_TEXT_WORDS tokens start with a letter; stops counting once they do."""
+    count = 0
+    for token in tokens:
+        if token.strip(_PUNCTUATION)[:1].isalpha():
+            count += 1
+            if count >= SHORT_TEXT_WORDS:
+                return True
+    return False
+
+
+def _scripts(text: str) -> set[str]:
+    """Languages whose script appears in `text` (their packs are the only ones for it)."""
+    found: set[str] = set()
+    if _CYRILLIC.search(text):
+        found.add("ru")
+    if _KANA.search(text):
+        found.add("ja")
+    if _HAN.search(text):
+        found.update(("zh", "ja"))
+    return found
