@@ -218,6 +218,19 @@ def test_cap() -> None:
     assert find_addresses(text, max_addresses=0) == []
 
 
+def test_runs_longer_than_any_address_are_not_addresses() -> None:
+    # Postfix's smtp-source sends lines of a digit and 79 X's: base58-looking runs too long
+    # for any currency, alone or with the next line joined on.
+    lines = "\n".join(f"{i % 10}" + "X" * 79 for i in range(1, 51))
+    assert find_addresses(lines) == []
+    assert _summary(f"{lines}\n{GENESIS}") == [("btc", GENESIS, True)]
+
+
+@pytest.mark.parametrize("before", ["\u00e9", "\u2013", "\U0001f4b0", "\u00a0"])
+def test_address_after_a_multibyte_character(before: str) -> None:
+    assert _summary(f"{before}{GENESIS}{before}") == [("btc", GENESIS, True)]
+
+
 def test_empty_and_plain_text() -> None:
     assert find_addresses("") == []
     assert find_addresses("Dear friend, I know your password. Pay me.") == []

@@ -4,7 +4,9 @@ The scan runs on every message, so it uses RE2 (a linear-time DFA: about 0.1 ms 
 where the same pattern in `re` takes about 0.5 ms, its character-class scan being slow)
 with a pattern strict enough that ordinary words rarely match: each match costs a Python
 object. RE2 has no look-around: the leading boundary is consumed, the trailing one is
-checked here.
+checked here. The pattern has no capture group: RE2 then finds a match's bounds with its
+DFA alone, where a group makes it run a slower matcher over every match to place the group
+(measured: half the cost of a text of address-like lines).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def _tail(alphabet: str, needed: str, others: str) -> str:
 # address pieces in.
 _TOKEN = re2.compile(
     (
-        rf"(?:^|[^0-9A-Za-z])("
+        rf"(?:^|[^0-9A-Za-z])(?:"
         rf"(?i:bc|ltc)1[{_BECH}]+"
         rf"|(?i:bitcoincash):[{_BECH}]+"
         rf"|0x[0-9a-fA-F]{{2,}}"
@@ -61,7 +63,11 @@ def iter_tokens(data: bytes) -> Iterator[tuple[int, int]]:
     """Yield (start, end) of candidate tokens that are whole alphanumeric runs."""
     size = len(data)
     for match in _TOKEN.finditer(data):
-        start, end = match.start(1), match.end(1)
+        start, end = match.span()
+        # Past the leading boundary: one character, several bytes if not ASCII. A token
+        # starts with a letter or digit.
+        while not _is_alnum(data[start]):
+            start += 1
         # The run stopped at an alphanumeric outside the codec's alphabet ("…0", "…l"):
         # part of a longer word, not an address.
         if end < size and _is_alnum(data[end]):

@@ -74,7 +74,9 @@ def _examine(
     """The address a token stands for (alone or with the pieces after it), and where it ends."""
     token = data[start:end].decode("ascii")
     family = family_for(token)
-    if family is None:
+    if family is None or len(token) > family.max_length:
+        # Too long for the family, alone or with pieces joined on: "1XXXX…" lines of a
+        # load generator, long base58-looking runs in URLs.
         return None
     whole = None
     if family.min_length <= len(token) <= family.max_length and budget.take():
