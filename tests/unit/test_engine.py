@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 
 from extortion_milter.config.rulefiles import load_ruleset
-from extortion_milter.engine.engine import Engine
+from extortion_milter.engine.engine import Engine, _Texts
+from extortion_milter.engine.facts import ScanFacts
 from extortion_milter.engine.limits import Limits
+from extortion_milter.engine.message import ParsedMessage
+from extortion_milter.engine.normalize import fold_leet, strip_accents
 from extortion_milter.engine.types import Action
 
 RULES = """\
@@ -137,3 +140,23 @@ def test_text_cap_is_noted(tmp_path: Path) -> None:
     verdict = small.scan(message("word " * 100 + "I recorded you"))
     assert "T_REC" not in verdict.rule_ids
     assert any("truncated at 100 characters" in note for note in verdict.notes)
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        ("b1tc0in", "a_1 x"),  # leet next to a letter only in the subject: body "a_1" folds
+        ("plain", "a_1 and p4y"),
+        ("plain", "a_1 only"),  # nothing next to a letter anywhere: nothing folds
+        ("bítcöin", "wébcam r3corded"),
+        ("", "p0rn"),
+        ("s3x", ""),
+    ],
+)
+def test_texts_fold_all_as_one_text(subject: str, body: str) -> None:
+    facts = ScanFacts(ParsedMessage([], subject, [], []), subject, body, [])
+    texts = _Texts(facts)
+    for target, text in (("all", subject + "\n" + body), ("subject", subject), ("body", body)):
+        assert texts.plain(target) == text
+        assert texts.folded(target) == fold_leet(strip_accents(text))
+        assert texts.encoded_folded(target) == texts.folded(target).encode()

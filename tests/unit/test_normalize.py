@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from extortion_milter.engine.normalize import (
     fold_leet,
+    fold_leet_tokens,
+    has_leet,
     normalize,
     normalize_for_addresses,
     strip_accents,
@@ -194,3 +201,63 @@ def test_addresses_drop_junk_marks_on_digits() -> None:
 )
 def test_strip_accents(text: str, expected: str) -> None:
     assert strip_accents(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["e\u0301", "\U0001f4b0 co\u0301\U0001d167de", "\u1100\u1161", "Ω̃ ǅ"]
+)
+def test_strip_accents_drops_every_combining_mark(text: str) -> None:
+    assert strip_accents(text) == _strip_accents_reference(text)
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x1F000), max_size=30))
+def test_strip_accents_matches_the_per_character_definition(text: str) -> None:
+    assert strip_accents(text) == _strip_accents_reference(text)
+
+
+def _strip_accents_reference(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
+    )
+
+
+# --- fold_leet's token regex against a plain statement of what a token is ----------------
+
+# A token starts where no token character precedes it (a look-behind at every position:
+# simple, and what fold_leet did before it consumed the preceding character instead).
+_REFERENCE_TOKEN = re.compile(
+    r"(?<![\w@$|!])(?=[\w@$|!]*?[0-9@$|!])(?=[\w@$|!]*?[^\W\d_])"
+    r"(?:[@$](?=[^\W\d_]))?\w(?:[\w@$|!]*\w)?"
+)
+_LEET_MAP = str.maketrans("01345789@$|!", "oieastbgasli")
+
+
+def _fold_leet_reference(text: str) -> str:
+    def fold(match: re.Match[str]) -> str:
+        token = match.group()
+        if not re.search(r"[0-9@$|!]", token) or not re.search(r"[^\W\d_]", token):
+            return token
+        if re.fullmatch(r"\d+(?:[.,]\d+)?[^\W\d_]{1,5}|[^\W\d_]{1,5}\d+", token):
+            return token
+        return token.translate(_LEET_MAP)
+
+    return _REFERENCE_TOKEN.sub(fold, text)
+
+
+@given(st.text(alphabet="ab1 0@$|!_²٣é\n.-xyzI3 57AB", max_size=24))
+def test_fold_leet_tokens_finds_the_tokens_a_look_behind_finds(text: str) -> None:
+    assert fold_leet_tokens(text) == _fold_leet_reference(text)
+
+
+def test_fold_leet_tokens_folds_without_the_cheap_check() -> None:
+    assert not has_leet("a_1")  # no digit next to a letter: fold_leet returns the text
+    assert fold_leet("a_1") == "a_1"
+    assert fold_leet_tokens("a_1") == "a_i"
+
+
+@given(st.text(alphabet="ab1 0@$|!_é.xI3", max_size=12), st.text(alphabet="ab1 0@$|!_é.xI3"))
+def test_fold_leet_tokens_never_reach_across_a_line_break(first: str, second: str) -> None:
+    assert fold_leet_tokens(first + "\n" + second) == (
+        fold_leet_tokens(first) + "\n" + fold_leet_tokens(second)
+    )

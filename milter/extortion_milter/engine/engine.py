@@ -13,7 +13,15 @@ from .limits import Limits
 from .matcher import TargetMatcher
 from .message import ParsedMessage, parse_message
 from .meta import compile_expr, names_in
-from .normalize import fold_leet, normalize, normalize_for_addresses, strip_accents, warm_up
+from .normalize import (
+    fold_leet,
+    fold_leet_tokens,
+    has_leet,
+    normalize,
+    normalize_for_addresses,
+    strip_accents,
+    warm_up,
+)
 from .qr import decode_qr_texts, qr_available
 from .rules import RegexAtom, Rule, RuleSet
 from .types import Action, Envelope, RuleHit, Verdict
@@ -139,36 +147,21 @@ class Engine:
                 collect(text, "qr")
         return ScanFacts(message, normalize(message.subject), body, addresses)
 
-    def _target_text(self, target: str, facts: ScanFacts) -> str:
-        if target == "subject":
-            return facts.subject
-        if target == "body":
-            return facts.body
-        if target == "all":
-            return facts.subject + "\n" + facts.body
-        if target == "headers":
-            return "\n".join(f"{k}: {normalize(v)}" for k, v in facts.message.headers)
-        name = target.partition(":")[2]
-        return "\n".join(normalize(v) for v in facts.message.header_values(name))
-
     def _match_atoms(self, facts: ScanFacts) -> dict[str, str]:
         fired: dict[str, str] = {}
-        languages = detect_languages(facts.subject + "\n" + facts.body)
-        texts: dict[str, str] = {}
-        folded_texts: dict[str, str] = {}
+        texts = _Texts(facts)
+        languages = detect_languages(texts.plain("all"))
         for (target, language), matcher in self._matchers.items():
             if language is not None and language not in languages:
                 continue
-            if target not in texts:
-                texts[target] = self._target_text(target, facts)
-            text = texts[target]
-            fired.update(matcher.match(text, fired.__contains__))
+            text = texts.plain(target)
+            fired.update(matcher.match(text, fired.__contains__, texts.encoded(target)))
             leet = self._leet_matchers[(target, language)]
             if not leet.empty:
-                if target not in folded_texts:
-                    folded_texts[target] = fold_leet(strip_accents(text))
-                if folded_texts[target] != text:
-                    fired.update(leet.match(folded_texts[target], fired.__contains__))
+                folded = texts.folded(target)
+                if folded != text:
+                    encoded = texts.encoded_folded(target)
+                    fired.update(leet.match(folded, fired.__contains__, encoded))
         for atom in self.ruleset.builtin_atoms:
             evidence = builtins.BUILTINS[atom.builtin].run(facts, atom.params)
             if evidence is not None:
@@ -188,3 +181,81 @@ class Engine:
                 truth[meta.info.id] = True
                 if meta.info.family:
                     truth[meta.info.family] = True
+
+
+class _Texts:
+    """The texts one scan's atoms read, each built once, however many packs read it: per
+    target the plain text, its leet-folded form, and both as UTF-8 for RE2."""
+
+    def __init__(self, facts: ScanFacts) -> None:
+        self._facts = facts
+        self._plain: dict[str, str] = {}
+        self._folded: dict[str, str] = {}
+        self._encoded: dict[tuple[str, bool], bytes] = {}
+        # Subject and body with accents stripped, and leet-folded without the has_leet
+        # check: the pieces "all" (subject, line break, body) is folded from.
+        self._stripped: dict[str, str] = {}
+        self._tokens_folded: dict[str, str] = {}
+
+    def plain(self, target: str) -> str:
+        text = self._plain.get(target)
+        if text is None:
+            text = self._plain[target] = self._build(target)
+        return text
+
+    def folded(self, target: str) -> str:
+        """`fold_leet(strip_accents(plain(target)))`."""
+        text = self._folded.get(target)
+        if text is None:
+            text = self._folded[target] = self._fold(target)
+        return text
+
+    def encoded(self, target: str) -> bytes:
+        return self._encode(target, False)
+
+    def encoded_folded(self, target: str) -> bytes:
+        return self._encode(target, True)
+
+    def _encode(self, target: str, folded: bool) -> bytes:
+        data = self._encoded.get((target, folded))
+        if data is None:
+            text = self.folded(target) if folded else self.plain(target)
+            data = self._encoded[(target, folded)] = text.encode("utf-8", "surrogatepass")
+        return data
+
+    def _build(self, target: str) -> str:
+        facts = self._facts
+        if target == "subject":
+            return facts.subject
+        if target == "body":
+            return facts.body
+        if target == "all":
+            return facts.subject + "\n" + facts.body
+        if target == "headers":
+            return "\n".join(f"{k}: {normalize(v)}" for k, v in facts.message.headers)
+        name = target.partition(":")[2]
+        return "\n".join(normalize(v) for v in facts.message.header_values(name))
+
+    def _fold(self, target: str) -> str:
+        if target not in ("subject", "body", "all"):
+            return fold_leet(strip_accents(self.plain(target)))
+        # Accents and leet tokens never reach across a line break, so "all" is folded from
+        # the folded subject and body instead of once more in full; only fold_leet's
+        # has_leet check looks at the whole text, so it is applied to the whole here.
+        pieces = ("subject", "body") if target == "all" else (target,)
+        stripped = [self._strip(piece) for piece in pieces]
+        if not any(has_leet(text) for text in stripped):
+            return "\n".join(stripped)
+        return "\n".join(self._fold_tokens(piece) for piece in pieces)
+
+    def _strip(self, piece: str) -> str:
+        text = self._stripped.get(piece)
+        if text is None:
+            text = self._stripped[piece] = strip_accents(self.plain(piece))
+        return text
+
+    def _fold_tokens(self, piece: str) -> str:
+        text = self._tokens_folded.get(piece)
+        if text is None:
+            text = self._tokens_folded[piece] = fold_leet_tokens(self._strip(piece))
+        return text

@@ -66,12 +66,18 @@ class TargetMatcher:
         atom = owners[0][0]
         return RuleCompileError(atom, "RE2 cannot build the set holding this rule's patterns")
 
-    def match(self, text: str, skip: Callable[[str], bool]) -> dict[str, str]:
-        """Evidence per atom id of every atom that matches `text` and is not skipped."""
+    def match(
+        self, text: str, skip: Callable[[str], bool], encoded: bytes | None = None
+    ) -> dict[str, str]:
+        """Evidence per atom id of every atom that matches `text` and is not skipped.
+
+        `encoded` is `text` in UTF-8 (surrogates passed), when the caller has it already.
+        """
         if self.empty or not text:
             return {}
         found: dict[str, str] = {}
-        encoded = text.encode("utf-8", "surrogatepass")  # once, not once per set
+        if encoded is None:
+            encoded = text.encode("utf-8", "surrogatepass")  # once, not once per set
         for regex_set, owners in self._sets:
             for pattern_index in regex_set.Match(encoded) or ():
                 atom, position = owners[pattern_index]

@@ -57,6 +57,7 @@ _SMALL_CAPITALS = "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘʀꜱᴛᴜᴠᴡʏ
 _SMALL_CAPITALS_FOLD = str.maketrans(_SMALL_CAPITALS, "abcdefghijklmnoprstuvwyz")
 _ANY_SMALL_CAPITAL = re.compile(f"[{_SMALL_CAPITALS}]")
 _TAG_BLOCK = re.compile("[\U000e0000-\U000e0fff]+")
+_ANY_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _RARE_ASTRAL = re.compile("[\U00011000-\U0001d1ff]")
 _ASCII_ALNUM = re.compile("[A-Za-z0-9]")
 _ANY_MARK = re.compile(f"[{_MARKS}]")
@@ -216,6 +217,7 @@ def _unicode_clean(text: str) -> str:
 def warm_up() -> None:
     """Build the Unicode tables now (~50-100 ms) instead of during the first message."""
     _invisible_re()
+    _combining_re()
     _folding()
 
 
@@ -253,12 +255,15 @@ _LEET = str.maketrans(
 )
 # A token of letters, digits and leet symbols that has a digit or symbol next to a letter.
 # Symbols count only inside the token (or "@"/"$" right before a letter), so "$1,450",
-# "now!" and "a | b" are left alone. (?<!...) anchors each attempt at a token start.
-# The lookaheads skip tokens without a digit or symbol, or without a letter, before Python
-# sees them.
+# "now!" and "a | b" are left alone. A token starts right after a character that cannot
+# be in one: that character is consumed (group 1) rather than looked behind for, so the
+# regex engine only tries positions after such characters (found by a fast class scan),
+# not every position of every word; `fold_leet_tokens` puts one before the text's start.
+# The possessive lookaheads skip tokens without a digit or symbol, or without a letter,
+# before Python sees them.
 _LEET_TOKEN = re.compile(
-    r"(?<![\w@$|!])(?=[\w@$|!]*?[0-9@$|!])(?=[\w@$|!]*?[^\W\d_])"
-    r"(?:[@$](?=[^\W\d_]))?\w(?:[\w@$|!]*\w)?"
+    r"([^\w@$|!])(?=[^\W0-9]*+[0-9@$|!])(?=[\d_@$|!]*+[^\W\d_])"
+    r"((?:[@$](?=[^\W\d_]))?\w(?:[\w@$|!]*\w)?)"
 )
 _HAS_LEET = re.compile(r"[0-9@$|!]")
 _LEET_NEAR_LETTER = re.compile(r"[0-9@$|!](?:(?<=[^\W\d_].)|(?=[^\W\d_]))")
@@ -269,19 +274,33 @@ _NOT_LEET = re.compile(r"\d+(?:[.,]\d+)?[^\W\d_]{1,5}|[^\W\d_]{1,5}\d+")
 
 
 def _fold_token(match: re.Match[str]) -> str:
-    token = match.group()
+    token = match.group(2)
     if not _HAS_LEET.search(token) or not _HAS_LETTER.search(token):
-        return token
+        return match.group()  # a symbol after the token's end ("now!") is not in it
     if _NOT_LEET.fullmatch(token):
-        return token
-    return token.translate(_LEET)
+        return match.group()
+    return match.group(1) + token.translate(_LEET)
+
+
+def has_leet(text: str) -> bool:
+    """Whether `fold_leet` folds `text` at all: a digit or symbol next to a letter."""
+    return _LEET_NEAR_LETTER.search(text) is not None
+
+
+def fold_leet_tokens(text: str) -> str:
+    """`fold_leet` without its `has_leet` check: every leet token folded.
+
+    Tokens never span a line break, so folding lines one by one gives the same text as
+    folding them joined.
+    """
+    return _LEET_TOKEN.sub(_fold_token, "\n" + text)[1:]
 
 
 def fold_leet(text: str) -> str:
     """Map leetspeak inside words to letters: b1tc0in -> bitcoin, p0rn -> porn."""
-    if not _LEET_NEAR_LETTER.search(text):
+    if not has_leet(text):
         return text  # the common case, found by a scan much cheaper than the token regex
-    return _LEET_TOKEN.sub(_fold_token, text)
+    return fold_leet_tokens(text)
 
 
 def strip_accents(text: str) -> str:
@@ -294,7 +313,18 @@ def strip_accents(text: str) -> str:
     """
     if text.isascii():
         return text
-    decomposed = unicodedata.normalize("NFD", text)
-    return unicodedata.normalize(
-        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
-    )
+    bmp_marks, astral_marks = _combining_re()
+    stripped = bmp_marks.sub("", unicodedata.normalize("NFD", text))
+    if _ANY_ASTRAL.search(stripped):  # emoji, mostly; the astral class is a slow range list
+        stripped = astral_marks.sub("", stripped)
+    return unicodedata.normalize("NFC", stripped)
+
+
+@functools.cache
+def _combining_re() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Every character with a non-zero combining class (what `strip_accents` drops):
+    (BMP, astral) classes, from the running Python's Unicode database."""
+    points = [cp for cp in range(sys.maxunicode + 1) if unicodedata.combining(chr(cp))]
+    bmp = _ranges_class([p for p in points if p <= 0xFFFF])
+    astral = _ranges_class([p for p in points if p > 0xFFFF])
+    return re.compile(f"[{bmp}]+"), re.compile(f"[{astral}]+")
