@@ -76,6 +76,14 @@ def test_plain_ham_is_accepted_with_no_hits(engine: Engine) -> None:
     assert verdict.hits == ()
 
 
+def test_evidence_is_cut_from_the_text_after_non_ascii(engine: Engine) -> None:
+    # Evidence is searched in UTF-8: the characters before it take several bytes each.
+    verdict = engine.scan(message("Grüße 😀 Привет — я r3c0rded   you. Send   me 2 bitcoin"))
+    evidence = {hit.rule_id: hit.evidence for hit in verdict.hits}
+    assert evidence["T_REC"] == "recorded you."  # a phrase ends with its boundary
+    assert evidence["T_PAY"] == "Send me 2 bitcoin"
+
+
 def test_meta_scores_and_picks_quarantine(engine: Engine) -> None:
     verdict = engine.scan(message("I recorded you. Send me 2 BTC."))
     assert {"T_REC", "T_PAY", "T_META"} <= set(verdict.rule_ids)

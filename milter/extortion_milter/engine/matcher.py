@@ -84,16 +84,19 @@ class TargetMatcher:
                 rule_id = atom.info.id
                 if rule_id in found or skip(rule_id):
                     continue
-                found[rule_id] = self._evidence(atom, position, text)
+                found[rule_id] = self._evidence(atom, position, encoded)
         return found
 
-    def _evidence(self, atom: RegexAtom, position: int, text: str) -> str:
+    def _evidence(self, atom: RegexAtom, position: int, encoded: bytes) -> str:
         key = (atom.info.id, position)
         regex = self._alone.get(key)
         if regex is None:
             # A benign race between threads only compiles the same pattern twice.
             regex = self._alone[key] = compile_pattern(atom.patterns[position])
-        match = regex.search(text)
+        # Searched in the UTF-8 the sets read: given a str, the RE2 wrapper would encode
+        # the whole text again and map byte offsets back to characters, for every hit.
+        match = regex.search(encoded)
         if match is None:
             return ""
-        return " ".join(match.group(0).split())[:EVIDENCE_CHARS]
+        evidence: str = match.group(0).decode("utf-8", "surrogatepass")
+        return " ".join(evidence.split())[:EVIDENCE_CHARS]
