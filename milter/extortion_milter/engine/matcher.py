@@ -3,12 +3,8 @@
 Patterns that read the same text go into RE2 sets of at most SET_SIZE patterns: one set
 per pattern would scan the text a thousand times, while one set of a thousand patterns
 has a DFA so large it thrashes its cache (measured: 340 ms per message against about
-2 ms for sets of 32). Sets of 64 take a language pack in two to four passes instead of
-four to seven: about 10% less CPU per ham and extortion message than sets of 32. Sets of
-128 saved another 3-5% but made the worst messages (text never seen before, whose DFA
-states are all new: random Unicode, binary parts read as text) 25-35% slower, against
-10-15% for 64. Only atoms a set reports are searched again, alone, to cut out their
-evidence.
+2 ms for sets of 32). Only atoms a set reports are searched again, alone, to cut out
+their evidence.
 """
 
 from __future__ import annotations
@@ -23,9 +19,9 @@ from .rules import PatternError, RegexAtom, compile_pattern
 _SET_OPTIONS = re2.Options()
 _SET_OPTIONS.log_errors = False
 _SET_OPTIONS.case_sensitive = False
-_SET_OPTIONS.max_mem = 64 << 20  # room for the lazily built DFA of one set
+_SET_OPTIONS.max_mem = 32 << 20  # room for the lazily built DFA of one set
 
-SET_SIZE = 64
+SET_SIZE = 32
 
 EVIDENCE_CHARS = 80
 
