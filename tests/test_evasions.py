@@ -50,14 +50,6 @@ PASSWORD_SEEN = (
 )
 
 # Where the engine falls short, said precisely (file, function) for whoever fixes it.
-GAP_DATA_URI = (
-    "engine/message.py: images come only from MIME parts (_Builder.image_part); an "
-    '<img src="data:image/png;base64,..."> in HTML never reaches qr.decode_qr_texts'
-)
-GAP_PDF_IMAGE = (
-    "engine/pdf_text.py extract_pdf returns page text only; images inside a PDF (the "
-    "'photo of your house' QR code) never reach qr.decode_qr_texts"
-)
 
 
 @dataclass(frozen=True)
@@ -436,7 +428,6 @@ EVASIONS = [
         "'photo of your house' PDF: the address only in a QR image inside the PDF",
         address="bc1qvhqy0llad9twz25285hysdqw820dxtq6zktryc",
         where="qr",
-        gap=GAP_PDF_IMAGE,
     ),
     # --- split addresses -----------------------------------------------------------------
     Evasion(

@@ -24,6 +24,7 @@ from email.policy import Policy
 from .html_text import html_to_text
 from .limits import Limits
 from .pdf_text import extract_pdf
+from .qr import qr_available
 
 
 @dataclass
@@ -597,11 +598,14 @@ class _Builder:
         data, truncated = _transfer_decode(part, limits.max_pdf_bytes)
         if truncated:
             self.note(f"part {self.part_no} truncated at {limits.max_pdf_bytes} bytes")
-        result = extract_pdf(data, limits.max_pdf_pages, limits.max_pdf_bytes)
+        # Images only when a QR decoder can read them: pypdf re-encodes each one.
+        room = _MAX_IMAGES - len(self.msg.images) if qr_available() else 0
+        result = extract_pdf(data, limits.max_pdf_pages, limits.max_pdf_bytes, room)
         for pdf_note in result.notes:
             self.note(f"part {self.part_no}: {pdf_note}")
         if result.text:
             self.add_text(TextPart(source="pdf", text=result.text, filename=filename))
+        self.msg.images.extend(result.images)
 
     def inline_images(self, html: str) -> None:
         """Images embedded in HTML as data: URIs, where a QR code can hide an address."""
