@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from extortion_milter.engine import language
 from extortion_milter.engine.language import ALL_LANGUAGES, detect_languages
 
 FILLER = " ".join(f"w{i}" for i in range(10))
@@ -89,3 +92,19 @@ def test_a_word_after_filler_keeps_every_pack() -> None:
 @pytest.mark.parametrize("word", ["S3X", "p0rn", "b1tc0in", "$3nd"])
 def test_a_leet_word_is_a_word(word: str) -> None:
     assert detect_languages(LOAD_GENERATOR_BODY + "\n" + word) == ALL_LANGUAGES
+
+
+@pytest.mark.parametrize("text", [
+    LOAD_GENERATOR_BODY, "pay" * 11, "pay" * 10, "XXXXXXXX XXXX xxXX ____ --", "S3X", "$3nd",
+    "a", "aa", "ab", "a-b", "1234 5678", "x@y", "|!|!", "___ __a", "X" * 30 + "Y",
+    "X" * 29 + "Y", "Zürich", "naïve über", "日本語", "Ω", "tab\tsep\x00null", "",
+])
+def test_the_ascii_word_test_agrees_with_the_word_regex(text: str) -> None:
+    # The translate-and-split fast path must say what the regex says, for ASCII text
+    # and (through the regex itself) for the rest.
+    assert language._has_word(text) == (language._WORD.search(text) is not None)
+
+
+@given(st.text(alphabet=st.sampled_from("aAbB1_@$|!-. \nX\u00e9"), max_size=80))
+def test_the_ascii_word_test_agrees_on_generated_text(text: str) -> None:
+    assert language._has_word(text) == (language._WORD.search(text) is not None)

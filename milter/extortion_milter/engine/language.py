@@ -74,6 +74,22 @@ _WORD = re.compile(
 )
 
 
+# The same test for ASCII text without the regex (ten times cheaper on 4 KiB of filler):
+# every byte that cannot be in a word becomes a space, then the runs are split out in C.
+_ASCII_WORD_CHARS = frozenset(
+    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@$|!"
+)
+_ASCII_SPACE_OUT = bytes(c if c in _ASCII_WORD_CHARS else 0x20 for c in range(256))
+
+
+def _has_word(text: str) -> bool:
+    """Whether `text` has a `_WORD`."""
+    if not text.isascii():
+        return _WORD.search(text) is not None
+    runs = text.encode("ascii").translate(_ASCII_SPACE_OUT).split()
+    return any(len(run) <= MAX_WORD_CHARS and len(set(run.lower())) > 1 for run in runs)
+
+
 def detect_languages(text: str) -> frozenset[str]:
     sample = text[:SAMPLE_CHARS].lower()
     # str.split and strip run in C; a Unicode word regex over the sample cost ten times more.
@@ -81,7 +97,7 @@ def detect_languages(text: str) -> frozenset[str]:
     if not _enough_words(tokens):
         # Searched in the whole text, not the sample: junk before a short letter must not
         # hide the letter from every pack.
-        return ALL_LANGUAGES if _WORD.search(text) else frozenset(_scripts(text))
+        return ALL_LANGUAGES if _has_word(text) else frozenset(_scripts(text))
     ascii = sample.isascii()  # then no other script and none of the telling letters
     found = set() if ascii else _scripts(sample)
     # Duplicates are dropped before the per-word strip: a text repeats most of its words.
@@ -110,6 +126,8 @@ def _enough_words(tokens: list[str]) -> bool:
 def _scripts(text: str) -> set[str]:
     """Languages whose script appears in `text` (their packs are the only ones for it)."""
     found: set[str] = set()
+    if text.isascii():  # O(1) for a str
+        return found
     if _CYRILLIC.search(text):
         found.add("ru")
     if _KANA.search(text):
