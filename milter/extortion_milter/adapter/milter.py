@@ -410,6 +410,8 @@ class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
         self, action: str, fields: dict[str, object], started: float | None = None
     ) -> None:
         """The one line per message an admin greps for, keyed by queue id."""
+        if not _log.isEnabledFor(logging.INFO):
+            return  # logging.level above info: nothing to build
         rcpts: list[str] = self._rcpts[:MAX_RCPTS_LOGGED]
         if len(self._rcpts) > MAX_RCPTS_LOGGED:
             rcpts.append(f"+{len(self._rcpts) - MAX_RCPTS_LOGGED} more")
