@@ -8,10 +8,13 @@ adapter and the engine's fixed cost: parsing, normalizing, address search); one 
 load through each in alternating rounds; the figures are medians over the rounds.
 
     python3 bench/postfix_throughput.py [--rounds 5] [--messages 500] [--size 4096]
-                                        [--message FILE]
+                                        [--message FILE] [--pin-cpu N]
 
 By default smtp-source makes the message (`-l SIZE`: four headers and lines of X);
 `--message FILE` sends a real one instead (`smtp-source -F`), e.g. a ham message.
+`--pin-cpu N` adds a setup: ours on defaults with every thread bound to CPU N, as
+systemd's `CPUAffinity=N` would (docs/install.md): one Python process runs one thread
+at a time anyway, and the GIL handed between cores costs CPU.
 
 Needs root and postfix (smtp-source, smtp-sink). Prints:
 - messages/s per setup and the ratio to the baseline (goal: >= 0.70);
@@ -24,6 +27,7 @@ Needs root and postfix (smtp-source, smtp-sink). Prints:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import shutil
@@ -105,6 +109,14 @@ def engine_cpu_ms(raw: bytes, overrides: list[str], repeat: int = 500) -> float:
     return statistics.median(runs)
 
 
+def pin_threads(pid: int | None, cpu: int) -> None:
+    """Bind every thread of `pid`, and those it starts later, to `cpu`."""
+    assert pid is not None
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(ProcessLookupError):  # a thread that just ended
+            os.sched_setaffinity(int(task.name), {cpu})
+
+
 class TrivialStack:
     """Sink + bench/trivial_milter.py + Postfix, shaped like PostfixStack for the loop."""
 
@@ -145,6 +157,8 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=10, help="parallel SMTP sessions")
     parser.add_argument("--message", type=Path,
                         help="send this message file instead of smtp-source's own")
+    parser.add_argument("--pin-cpu", type=int, metavar="N",
+                        help="also measure ours on defaults bound to CPU N")
     args = parser.parse_args()
     if args.message is not None and not args.message.is_file():
         parser.error(f"--message {args.message}: no such file")
@@ -167,11 +181,17 @@ def main() -> int:
         "ours, defaults": PostfixStack(work / "shipped", config=empty, overrides=common,
                                        dump=False),
     }
+    pinned = f"ours, defaults, CPU {args.pin_cpu}"
+    if args.pin_cpu is not None:
+        setups[pinned] = PostfixStack(work / "pinned", config=empty, overrides=common,
+                                      dump=False)
     rates: dict[str, list[float]] = {name: [] for name in setups}
     cpu: dict[str, list[float]] = {name: [] for name in setups}
     try:
         for stack in setups.values():
             stack.start()
+        if args.pin_cpu is not None:
+            pin_threads(_milter_pid(setups[pinned]), args.pin_cpu)
         for stack in setups.values():  # warm-up: caches, first-use imports, Postfix's processes
             push(stack.postfix.smtp_port, 50, args.size, args.sessions, args.message)
             stack.postfix.wait_queue_empty(120)
@@ -194,6 +214,7 @@ def main() -> int:
     raw = sent_bytes(args.size, args.message)
     engine_alone = {"ours, one-rule file": engine_cpu_ms(raw, one_rule),
                     "ours, defaults": engine_cpu_ms(raw, common)}
+    engine_alone[pinned] = engine_alone["ours, defaults"]
     base = statistics.median(rates["no milter"])
     what = args.message.name if args.message else "smtp-source's message"
     print(f"\n{args.rounds} alternating rounds of {args.messages} messages ({what}, "
