@@ -10,7 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from extortion_milter.config.rulefiles import shipped_rules_dir
+
 from .conftest import CORPUS
+
+SHIPPED = shipped_rules_dir()
 
 RULES = """\
 rules:
@@ -152,6 +156,10 @@ def test_lint_shipped_rules_pass() -> None:
     result = run("lint", "-o", "rules.local_dir=")
     assert result.returncode == 0, result.stdout + result.stderr
     assert ", 0 failed" in result.stdout
+    # Every shipped pack is listed with its path: what rules.paths takes.
+    files = [line.strip().rsplit(": ", 1)[0] for line in result.stdout.splitlines()[1:]]
+    assert [Path(f).name for f in files] == sorted(p.name for p in SHIPPED.glob("*.yaml"))
+    assert all(Path(f).is_file() for f in files)
 
 
 def test_help_teaches() -> None:

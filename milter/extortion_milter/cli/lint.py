@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections import Counter
 from email.message import EmailMessage
 from email.policy import SMTPUTF8
 
@@ -101,6 +102,11 @@ def run_lint(args: argparse.Namespace) -> int:
             f"config {config.source}: ok; {len(rules)} rules (ruleset {engine.ruleset_version}); "
             f"{examples} examples, {len(failures)} failed"
         )
+    if not args.quiet:
+        # Where the rules came from: the files rules.paths can list.
+        counts = Counter(r.info.source.rpartition(":")[0] for r in rules)
+        for path, count in sorted(counts.items()):
+            print(f"  {path}: {count} rules")
     return 1 if failures else EXIT_OK
 
 
