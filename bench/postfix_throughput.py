@@ -109,6 +109,14 @@ def engine_cpu_ms(raw: bytes, overrides: list[str], repeat: int = 500) -> float:
     return statistics.median(runs)
 
 
+def peak_rss_mb(pid: int) -> int:
+    """The process's peak resident memory (VmHWM), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    return 0
+
+
 def pin_threads(pid: int | None, cpu: int) -> None:
     """Bind every thread of `pid`, and those it starts later, to `cpu`."""
     assert pid is not None
@@ -207,6 +215,8 @@ def main() -> int:
                 stack.postfix.wait_queue_empty(300)  # the next round starts on an idle MTA
                 print(f"round {round_no} {name:<24} {args.messages / elapsed:8.1f} msg/s",
                       file=sys.stderr)
+        peak = {name: peak_rss_mb(pid) for name, stack in setups.items()
+                if (pid := _milter_pid(stack))}
     finally:
         for stack in setups.values():
             stack.stop()
@@ -220,12 +230,13 @@ def main() -> int:
     print(f"\n{args.rounds} alternating rounds of {args.messages} messages ({what}, "
           f"{len(raw)} bytes), {args.sessions} sessions, unix socket; medians:")
     print(f"{'setup':<24} {'msg/s':>8} {'ratio':>6} {'milter CPU ms/msg':>18} "
-          f"{'Engine.scan alone':>18}")
+          f"{'Engine.scan alone':>18} {'milter peak RSS MB':>19}")
     for name in setups:
         rate = statistics.median(rates[name])
         per_msg = f"{statistics.median(cpu[name]):.2f}" if cpu[name] else "-"
         alone = f"{engine_alone[name]:.2f}" if name in engine_alone else "-"
-        print(f"{name:<24} {rate:8.1f} {rate / base:6.2f} {per_msg:>18} {alone:>18}")
+        rss = f"{peak[name]}" if name in peak else "-"
+        print(f"{name:<24} {rate:8.1f} {rate / base:6.2f} {per_msg:>18} {alone:>18} {rss:>19}")
     return 0
 
 
