@@ -271,3 +271,15 @@ def test_allow_listed_mail_is_accepted_at_end_of_headers_untouched(tmp_path: Pat
         _, raw = make_message("REJECTME")
         result = running.postfix.send(raw, rcpts=("vip@example.com", "user@example.com"))
         assert (result.code, result.stage) == (550, "data"), result
+
+
+def test_utf8_envelope_sender_is_scanned_and_logged(stack: PostfixStack) -> None:
+    """RFC 6531 mail (SMTPUTF8, a UTF-8 local part) goes through Postfix to the milter
+    like any other: scanned, acted on, and logged with the address intact."""
+    marker, raw = make_message("REJECTME")
+    result = stack.postfix.send(raw, mail_from="mститель@example.org")
+    assert (result.code, result.stage) == (550, "data"), result
+    line = next(e for e in milter_of(stack).message_events()
+                if e["msgid"] == f"<{marker}@example.org>")
+    assert line["action"] == "reject"
+    assert line["from"] == "<mститель@example.org>"

@@ -35,7 +35,12 @@ def send_message(host: str, port: int, raw: bytes, mail_from: str,
         return SendResult(0, str(exc), "connect")
     try:
         smtp.ehlo("client.harness.test")
-        code, reply = smtp.mail(mail_from)
+        options: list[str] = []
+        if not (mail_from.isascii() and all(r.isascii() for r in rcpts)):
+            # An address with a UTF-8 local part (RFC 6531), as real mail has.
+            options.append("SMTPUTF8")
+            smtp.command_encoding = "utf-8"
+        code, reply = smtp.mail(mail_from, options)
         if code != 250:
             return SendResult(code, reply.decode(errors="replace"), "mail")
         for rcpt in rcpts:
