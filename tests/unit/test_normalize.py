@@ -261,3 +261,17 @@ def test_fold_leet_tokens_never_reach_across_a_line_break(first: str, second: st
     assert fold_leet_tokens(first + "\n" + second) == (
         fold_leet_tokens(first) + "\n" + fold_leet_tokens(second)
     )
+
+
+def test_cyrillic_text_keeps_its_short_words_beside_a_wallet() -> None:
+    # "Не" is made only of look-alikes; after a Latin wallet address it used to fold to
+    # "He", and Russian rules written in Cyrillic missed it.
+    text = ("Переведите 0,1 BTC на кошелёк bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq. "
+            "Не сообщайте в полицию, иначе видео увидят все.")
+    assert normalize(text) == text
+
+
+def test_english_disguised_with_lookalikes_still_folds() -> None:
+    assert normalize("Sеnd рау to my wallet now") == "Send pay to my wallet now"
+    # A few native letters (a name, a quoted word) do not make a text Cyrillic.
+    assert normalize("Dear Дмитрий, sеnd рау now") == "Dear Дмитрий, send pay now"

@@ -47,6 +47,9 @@ _MARKS = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 # Each pass is a full scan (a few ms on 50 KB); runs of three or more look-alike-only words
 # with no Latin neighbour are rare enough to leave partly folded.
 _MAX_EXTRA_PASSES = 1
+# Letters without a Latin look-alike (б, д, ж, я, λ, ...) that make a text Cyrillic or
+# Greek rather than disguised Latin: a sentence has this many, a disguise none.
+NATIVE_LETTERS = 12
 # Tags and supplementary variation selectors: the whole block renders as nothing. Single
 # ranges scan fast; emoji (U+1Fxxx) fall in neither.
 # Latin small capitals ("ʙɪᴛᴄᴏɪɴ", from "fancy text" generators) are styled Latin letters
@@ -158,6 +161,13 @@ class _Folding:
             rf"(?=[\d_]*+[{foldable}])(?:{ascii_before}|{ascii_after})[{foldable}\d_]*+(?!\w)"
         )
         self.candidate = re.compile(rf"(?<!\w)(?:{mixed}|{lookalikes})")
+        # In text written in Cyrillic or Greek, a word made only of look-alikes is a word
+        # of that language ("Не", "Вас") even beside a Latin token such as a wallet
+        # address: only mixed words fold there.
+        self.mixed_only = re.compile(rf"(?<!\w)(?:{mixed})")
+        native = [cp for cp in range(0x0370, 0x0500)
+                  if cp not in table and chr(cp).isalpha()]
+        self.native = re.compile(f"[{_ranges_class(native)}]")
 
 
 @functools.cache
@@ -178,6 +188,8 @@ def _fold_confusables(text: str) -> str:
         lookalike_only = lookalike_only or not _ASCII_ALNUM.search(word)
         return word.translate(fold.table)
 
+    if _written_natively(fold, text):
+        return fold.mixed_only.sub(fold_word, text)
     folded = fold.candidate.sub(fold_word, text)
     for _ in range(_MAX_EXTRA_PASSES):
         if not lookalike_only:
@@ -187,6 +199,18 @@ def _fold_confusables(text: str) -> str:
         lookalike_only = False
         folded = fold.candidate.sub(fold_word, folded)
     return folded
+
+
+def _written_natively(fold: _Folding, text: str) -> bool:
+    """Whether `text` has NATIVE_LETTERS Cyrillic or Greek letters that have no Latin
+    look-alike: a letter in that script, not an English one in disguise (which uses
+    only the look-alikes)."""
+    count = 0
+    for _ in fold.native.finditer(text):
+        count += 1
+        if count >= NATIVE_LETTERS:
+            return True
+    return False
 
 
 def _nfkc(text: str) -> str:
