@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import string
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -259,14 +258,9 @@ def _prose(size: int) -> str:
     return " ".join(out)[:size]
 
 
-def test_50kb_without_addresses_is_cheap() -> None:
-    text = _prose(50 * 1024)
-    find_addresses(text)
-    start = time.perf_counter()
-    for _ in range(20):
-        assert find_addresses(text) == []
-    per_call = (time.perf_counter() - start) / 20
-    assert per_call < 0.005  # measured ~0.1-0.2 ms; generous for slow CI
+def test_50kb_of_prose_has_no_addresses() -> None:
+    # Its speed is bench/engine.py's business; here, no word of prose is an address.
+    assert find_addresses(_prose(50 * 1024)) == []
 
 
 @pytest.mark.parametrize(

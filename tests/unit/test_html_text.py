@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from extortion_milter.engine.html_text import html_to_text
@@ -154,19 +152,8 @@ HOSTILE = [
 ]
 
 
+@pytest.mark.timeout(20)  # a hang guard; how the cost grows is bench/hostile_html.py's
 @pytest.mark.parametrize("html", HOSTILE, ids=lambda h: repr(h[:12]))
-def test_hostile_markup_is_linear(html: str) -> None:
-    start = time.perf_counter()
-    html_to_text(html)
-    assert time.perf_counter() - start < 2.0
-
-
-def test_doubling_input_roughly_doubles_time() -> None:
-    def cost(n: int) -> float:
-        html = "<!--x" * n + "<a" * n + "</" * n
-        start = time.perf_counter()
-        html_to_text(html)
-        return time.perf_counter() - start
-
-    small, big = cost(20_000), cost(80_000)
-    assert big < max(small, 0.005) * 16  # quadratic would be 16x; linear is 4x
+def test_hostile_markup_never_hangs_or_raises(html: str) -> None:
+    visible, hidden = html_to_text(html)
+    assert len(visible) + len(hidden) <= len(html)  # markup never becomes more text

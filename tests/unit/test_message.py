@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import quopri
-import time
 
 import pytest
 
@@ -478,12 +477,11 @@ def test_parts_limit() -> None:
     assert [p.text for p in msg.parts] == [f"part {i}" for i in range(9)]
 
 
+@pytest.mark.timeout(30)  # a hang guard: parsing all 3,000 parts would take minutes
 def test_parsing_stops_after_too_many_parts() -> None:
     parts = [b"Content-Type: text/plain\r\n\r\npart %d" % i for i in range(3000)]
     raw = multipart(*parts) + b"\r\ntrailing words"
-    start = time.perf_counter()
     msg = parse(raw, Limits(max_parts=50))
-    assert time.perf_counter() - start < 0.5
     assert "more than 50 MIME parts; the rest read as text" in msg.notes
     assert [p.text for p in msg.parts[:3]] == ["part 0", "part 1", "part 2"]
     assert "trailing words" in msg.body_text  # the unparsed rest still reaches the rules
@@ -517,6 +515,7 @@ def test_header_count_limit() -> None:
     assert "more than 1000 headers; the rest were skipped" in msg.notes
 
 
+@pytest.mark.timeout(30)  # a hang guard: unbounded, the parser recurses 1,000 levels deep
 def test_deep_nesting_keeps_headers() -> None:
     depth = 1000
     raw = b"From: a@b.c\r\nSubject: deep\r\n"
@@ -525,9 +524,7 @@ def test_deep_nesting_keeps_headers() -> None:
     raw += b"Content-Type: text/plain\r\n\r\ndeepest text\r\n"
     for i in reversed(range(depth)):
         raw += b"--b%d--\r\n" % i
-    start = time.perf_counter()
     msg = parse(raw)
-    assert time.perf_counter() - start < 0.5  # unbounded, the parser takes seconds
     assert msg.subject == "deep"
     assert msg.from_addrs == ["a@b.c"]
     assert "MIME nesting deeper than 64 levels; the rest read as text" in msg.notes
