@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from pypdf import PageObject, PdfReader
 
-MAX_IMAGE_PIXELS = 4_000_000  # a QR code needs far fewer; decoding more is a cost bomb
+MAX_IMAGE_PIXELS = 1_000_000  # a QR code needs far fewer; decoding more is a cost bomb
 
 
 @dataclass(frozen=True)
