@@ -15,59 +15,18 @@ from extortion_milter.engine import qr
 from extortion_milter.engine.pdf_text import extract_pdf, extract_pdf_text
 from extortion_milter.engine.qr import decode_qr_texts, qr_available
 
-from ..evasions.images import qr_pixels
+from ..evasions.images import qr_pixels, qr_png
 from ..evasions.mime import pdf as make_pdf_with_images
 
 
-def _pdf_string(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-
-
 def make_pdf(pages: list[str]) -> bytes:
-    """A minimal valid PDF, one line of Helvetica text per page, with a correct xref."""
-    count = len(pages)
-    page_ids = [3 + 2 * i for i in range(count)]
-    font_id = 3 + 2 * count
-    objects: dict[int, bytes] = {
-        1: b"<< /Type /Catalog /Pages 2 0 R >>",
-        2: (
-            f"<< /Type /Pages /Kids [{' '.join(f'{p} 0 R' for p in page_ids)}] /Count {count} >>"
-        ).encode(),
-        font_id: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    }
-    for page_id, text in zip(page_ids, pages, strict=True):
-        stream = f"BT /F1 12 Tf 72 720 Td ({_pdf_string(text)}) Tj ET".encode("latin-1")
-        objects[page_id] = (
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-            f"/Resources << /Font << /F1 {font_id} 0 R >> >> /Contents {page_id + 1} 0 R >>"
-        ).encode()
-        objects[page_id + 1] = (
-            f"<< /Length {len(stream)} >>\nstream\n".encode() + stream + b"\nendstream"
-        )
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets: dict[int, int] = {}
-    for number in sorted(objects):
-        offsets[number] = out.tell()
-        out.write(f"{number} 0 obj\n".encode() + objects[number] + b"\nendobj\n")
-    xref = out.tell()
-    size = max(objects) + 1
-    out.write(f"xref\n0 {size}\n0000000000 65535 f \n".encode())
-    for number in range(1, size):
-        out.write(f"{offsets[number]:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {size} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
-    return out.getvalue()
+    """A small valid PDF, one line of text per page (the evasion corpus's writer)."""
+    return make_pdf_with_images([[text] for text in pages])
 
 
 def make_qr_png(text: str, scale: int = 4) -> bytes:
     """A PNG of a QR code, drawn by zxing-cpp (which can also write codes)."""
-    code = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode)
-    pixels = memoryview(zxingcpp.write_barcode_to_image(code, scale=scale))
-    height, width = pixels.shape
-    image = Image.frombytes("L", (width, height), pixels.tobytes())
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
+    return qr_png(text, scale)
 
 
 # --- PDF -------------------------------------------------------------------------------------
