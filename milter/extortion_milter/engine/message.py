@@ -299,12 +299,23 @@ _ADDR_CHAR = r"[^\s<>@,;:\"'()\[\]]"
 _ADDR_SPEC = re.compile(rf"(?<!{_ADDR_CHAR}){_ADDR_CHAR}++@{_ADDR_CHAR}+")
 # getaddresses costs about 5 us per character; longer values only get the linear regex.
 _MAX_PARSED_ADDRESS_HEADER = 16 * 1024
+# The common shapes, `addr`, `<addr>` and `Plain Name <addr>`, whose parse is certain:
+# most From/To values skip getaddresses, whose code is a large share of a scan's cold-cache
+# cost inside the milter. Same result as the parser on 2,908 distinct corpus values.
+_SIMPLE_ADDRESS = re.compile(
+    rf"[ \t]*(?:[A-Za-z0-9._-]+(?:[ \t]+[A-Za-z0-9._-]+)*[ \t]*)?<({_ADDR_CHAR}+@{_ADDR_CHAR}+)>"
+    rf"[ \t]*|[ \t]*({_ADDR_CHAR}+@{_ADDR_CHAR}+)[ \t]*"
+)
 
 
 def _addresses(values: list[str]) -> list[str]:
     """Lower-cased addr-specs of address headers; a regex rescues what the parser cannot."""
     found: list[str] = []
     for value in values:
+        simple = _SIMPLE_ADDRESS.fullmatch(value)
+        if simple is not None:
+            found.append(simple.group(1) or simple.group(2))
+            continue
         pairs: list[tuple[str, str]] = []
         if len(value) <= _MAX_PARSED_ADDRESS_HEADER:
             try:
@@ -424,9 +435,57 @@ class _CountingFactory:
         return Message(policy=policy)
 
 
+# A header line as the feed parser sees one: a field name and a colon, or a continuation.
+_FIELD_LINE = re.compile(r"[\041-\071\073-\176]+:|[ \t]")
+
+
+def _parse_single_part(raw: bytes) -> Message | None:
+    """The Message the feed parser builds, for the most common simple case: CRLF lines, a
+    header section where every line is a field or a continuation (no defects), and a type
+    that is neither multipart nor message, whose whole body is the payload. None for
+    anything else, which the feed parser then reads.
+
+    Why: inside the milter the caches are cold at every message, and the feed parser's
+    line-by-line generator was the largest share of a scan (0.18 of 0.62 ms on the
+    benchmark's message). The result is the parser's, item for item (compat32's
+    header_source_parse: value left-stripped, continuations kept, trailing CRLF dropped);
+    tests/unit/test_message_fastpath.py compares both on every corpus message."""
+    end = raw.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    head = raw[: end + 2].decode("ascii", "surrogateescape")
+    crlf = head.count("\r\n")
+    if head.count("\n") != crlf or head.count("\r") != crlf:
+        return None  # bare CR or LF: the parser would split lines differently
+    lines = head.split("\r\n")
+    lines.pop()  # the empty string after the last CRLF
+    if not lines or lines[0][0] in " \t":
+        return None
+    message = Message(policy=email.policy.compat32)
+    name, parts = "", list[str]()
+    for line in lines:
+        if _FIELD_LINE.match(line) is None or line.startswith("From "):
+            return None
+        if line[0] in " \t":
+            parts.append(line + "\r\n")
+            continue
+        if name:
+            message.set_raw(name, "".join(parts).rstrip("\r\n"))
+        name, value = line.split(":", 1)
+        parts = [value.lstrip(" \t") + "\r\n"]
+    message.set_raw(name, "".join(parts).rstrip("\r\n"))
+    if message.get_content_maintype() in ("multipart", "message"):
+        return None
+    message.set_payload(raw[end + 4 :].decode("ascii", "surrogateescape"))
+    return message
+
+
 def _parse_bounded(raw: bytes, max_parts: int) -> tuple[Message, int, str | None]:
     """Parse `raw` in chunks, stopping once the MIME structure is too deep or has too
     many parts: (message, bytes parsed, why it stopped early or None)."""
+    simple = _parse_single_part(raw)
+    if simple is not None:
+        return simple, len(raw), None
     factory = _CountingFactory()
     parser = email.feedparser.BytesFeedParser(factory, policy=email.policy.compat32)
     factory.count = 0  # the parser calls the factory once to probe its signature
