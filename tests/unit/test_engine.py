@@ -150,6 +150,35 @@ def test_text_cap_is_noted(tmp_path: Path) -> None:
     assert any("truncated at 100 characters" in note for note in verdict.notes)
 
 
+NEGATED_METAS = """\
+rules:
+  - id: T_PAY
+    family: payment
+    phrases: [send bitcoin]
+  - id: T_NO_PAYMENT
+    expr: "!payment"
+    score: 1
+  - id: T_FEW
+    expr: count(payment, T_NOPE) < 1
+    score: 1
+  - id: T_PAY_ONLY
+    expr: payment && !T_NOPE
+    score: 1
+  - id: T_NOPE
+    phrases: [zq-never-zq]
+"""
+
+
+def test_metas_true_with_nothing_fired_are_still_evaluated(tmp_path: Path) -> None:
+    # Metas are skipped when none of their names fired, unless they can be true that way.
+    path = tmp_path / "r.yaml"
+    path.write_text(NEGATED_METAS)
+    negated = Engine(load_ruleset([path], None), {"tag": 5, "quarantine": 10, "reject": 15},
+                     Limits())
+    assert fired(negated, message("nothing here")) == {"T_NO_PAYMENT", "T_FEW"}
+    assert fired(negated, message("please send bitcoin")) == {"T_PAY", "T_PAY_ONLY"}
+
+
 @pytest.mark.parametrize(
     ("subject", "body"),
     [

@@ -55,6 +55,14 @@ class Engine:
         qr_available()  # import the native QR decoder on this thread, not a libmilter one
         self._meta_tests = {m.info.id: compile_expr(m.expr) for m in ruleset.metas}
         self._meta_names = {m.info.id: sorted(names_in(m.expr)) for m in ruleset.metas}
+        # A meta depends on its own names only; one that is false with all of them false
+        # is skipped unless one fired. Most mail fires few atoms, so most metas are not
+        # evaluated at all (the closures were a tenth of a scan with cold caches).
+        self._meta_plan = [
+            (meta, self._meta_tests[meta.info.id], frozenset(self._meta_names[meta.info.id]),
+             not self._meta_tests[meta.info.id]({}))
+            for meta in ruleset.metas
+        ]
         self._leet_matchers = {
             key: TargetMatcher(a for a in atoms if a.leet) for key, atoms in by_target.items()
         }
@@ -174,8 +182,10 @@ class Engine:
             family = self._rules_by_id[rule_id].info.family
             if family:
                 truth[family] = True
-        for meta in self.ruleset.metas:
-            if self._meta_tests[meta.info.id](truth):
+        for meta, test, names, needs_a_name in self._meta_plan:
+            if needs_a_name and names.isdisjoint(truth):
+                continue
+            if test(truth):
                 used = [n for n in self._meta_names[meta.info.id] if truth.get(n)]
                 fired[meta.info.id] = ", ".join(used)
                 truth[meta.info.id] = True
