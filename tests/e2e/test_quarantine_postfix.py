@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -114,6 +115,18 @@ def milter_line(setup: Setup, queue_id: str) -> dict[str, object]:
     return setup.stack.milter.message_event(queue_id)
 
 
+def decision_record_of(setup: Setup, queue_id: str) -> dict[str, Any]:
+    """The decision log's record of `queue_id`, once its writer thread has appended it."""
+    def records() -> list[dict[str, Any]]:
+        if not setup.decision_log.exists():
+            return []
+        return [r for r in map(json.loads, setup.decision_log.read_text().splitlines())
+                if r["queue_id"] == queue_id]
+    wait_until(lambda: records() != [], 20, f"the decision record of {queue_id}")
+    [record] = records()
+    return record
+
+
 def quarantine_one(setup: Setup, word: str = "QUARME") -> tuple[str, str, Entry]:
     marker, _queue_id, entry, _raw = quarantine_sent(setup, word)
     return marker, _queue_id, entry
@@ -147,8 +160,7 @@ def test_quarantined_message_is_stored_listed_shown_and_released_exactly_once(
     setup.stack.postfix.wait_queue_empty()
     assert sunk_with(setup, marker) == []
     # The decision log explains it.
-    records = [json.loads(line) for line in setup.decision_log.read_text().splitlines()]
-    [record] = [r for r in records if r["queue_id"] == queue_id]
+    record = decision_record_of(setup, queue_id)
     assert record["applied"] == "quarantine"
     assert record["quarantine"] == {"backend": "store", "outcome": "discard",
                                     "detail": entry.id}
@@ -349,6 +361,7 @@ def test_hold_backend_list_joins_the_queue_with_the_decision_log(tmp_path: Path)
         assert milter_line(setup, queue_id)["action"] == "quarantine"
         wait_until(lambda: any(e.queue_id == queue_id for e in setup.stack.postfix.held()), 20,
                    "the message in the hold queue")
+        decision_record_of(setup, queue_id)
         etc = f"quarantine.postfix_config_dir={setup.stack.postfix.etc}"
         out = setup.cli("list", "--json", overrides=(etc,))
         assert out.returncode == 0, out.stderr

@@ -14,6 +14,7 @@ from Milter import testctx
 from extortion_milter.adapter.milter import WANTED_ACTIONS, ExtortionMilter
 from extortion_milter.adapter.runtime import RuntimeHolder, build_runtime
 from extortion_milter.config.loader import load_config
+from extortion_milter.quarantine.decisionlog import flush_all
 
 RULES = """\
 rules:
@@ -324,6 +325,7 @@ def test_every_outcome_goes_to_the_decision_log(
     assert feed(ctx, message("TAGME")) == Milter.CONTINUE
     ctx._setsymval("i", "QID5")
     assert feed(ctx, message("")) == Milter.CONTINUE
+    flush_all()  # records are written by the log's thread, within FLUSH_DELAY
     records = [json.loads(line) for line in path.read_text().splitlines()]
     assert [(r["queue_id"], r["applied"]) for r in records] == [
         ("QID1", "quarantine"), ("QID2", "reject"), ("QID3", "skip"), ("QID4", "tag"),
@@ -350,6 +352,7 @@ def test_a_forged_release_header_is_scanned_and_removed(
 def decisions(path: Path) -> list[dict[str, object]]:
     import json
 
+    flush_all()
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
@@ -439,3 +442,32 @@ def test_a_release_through_an_allow_listed_path_still_spends_and_strips_the_toke
     assert [(x["queue_id"], x["action"]) for x in lines] == [
         ("QID1", "release"), ("QID2", "skip"), ("QID3", "skip")]
     assert lines[1]["reason"] == lines[2]["reason"] == "authenticated"
+
+
+def test_freeze_heap_keeps_the_rules_from_the_collector_but_frees_a_replaced_runtime(
+    make_holder: Callable[..., RuntimeHolder],
+) -> None:
+    import gc
+    import weakref
+
+    from extortion_milter.adapter.runtime import freeze_heap
+
+    class Node:
+        partner: object = None
+
+    try:
+        holder = make_holder()
+        cycle = Node()
+        cycle.partner = Node()
+        cycle.partner.partner = cycle  # type: ignore[attr-defined]
+        gone = weakref.ref(cycle)
+        freeze_heap()
+        assert gc.get_freeze_count() > 0
+        del cycle  # as a replaced runtime is dropped after a reload
+        gc.collect()
+        assert gone() is not None  # frozen: the collector does not see it
+        freeze_heap()  # the next reload
+        assert gone() is None
+        assert holder.current.engine.scan(message("TAGME")).score > 0
+    finally:
+        gc.unfreeze()

@@ -17,6 +17,7 @@ from extortion_milter.quarantine.decisionlog import (
     open_decision_log,
     read_decisions,
 )
+from extortion_milter.testing.procs import wait_until
 
 ENVELOPE = Envelope(client_ip="192.0.2.7", helo="evil\r\nforged: line", mail_from="<a@x.test>",
                     rcpts=("<b@y.test>",), queue_id="QID7")
@@ -105,6 +106,38 @@ def test_threads_do_not_interleave(tmp_path: Path) -> None:
     records = lines(path)
     assert len(records) == 1200
     assert all(r["filler"] == filler for r in records)
+
+
+def test_records_handed_over_are_written_by_the_writer_thread(tmp_path: Path) -> None:
+    path = tmp_path / "decisions.log"
+    log = DecisionLog(path)
+    for n in range(3):
+        log.write_later(lambda n=n: {"n": n})  # type: ignore[misc]
+    # No flush: the writer thread appends them, in order (the wait is only a hang guard).
+    wait_until(lambda: path.exists() and len(lines(path)) == 3, 10, "the batch")
+    assert [r["n"] for r in lines(path)] == [0, 1, 2]
+    log.write_later(lambda: {"n": 3})
+    wait_until(lambda: len(lines(path)) == 4, 10, "a later record")
+
+
+def test_flush_writes_what_is_pending_and_a_bad_record_spoils_no_other(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "decisions.log"
+    log = DecisionLog(path)
+
+    def broken() -> dict[str, object]:
+        raise ValueError("no record")
+
+    log.write_later(lambda: decision_record(envelope=ENVELOPE, verdict=FLAGGED,
+                                            applied="quarantine", now=1_700_000_000.0))
+    log.write_later(broken)
+    log.write_later(lambda: {"n": 2})
+    log.close()  # flushes
+    records = lines(path)
+    assert [r.get("queue_id", r.get("n")) for r in records] == ["QID7", 2]
+    assert records[0]["time"] == 1_700_000_000.0  # when it was decided, not written
+    assert log.errors == 0
 
 
 def test_read_decisions_skips_garbage_and_filters_by_time(tmp_path: Path) -> None:

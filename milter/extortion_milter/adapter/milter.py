@@ -10,6 +10,7 @@ a lost message.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import socket
 import sys
@@ -397,11 +398,13 @@ class ExtortionMilter(Milter.Base):  # type: ignore[misc]  # pymilter is untyped
         if decisions is None:
             return
         try:
-            decisions.write(decision_record(
-                envelope=self._envelope(), verdict=verdict, applied=action,
+            # Built and written by the log's writer thread, off the message path.
+            decisions.write_later(functools.partial(
+                decision_record, envelope=self._envelope(), verdict=verdict, applied=action,
                 mode=self._rt.config.mode, subject=subject,
                 message_id=self._buffer.message_id_text() or None, quarantine=quarantine,
                 backend=backend, skipped=skipped, release_id=release_id, error=error,
+                now=time.time(),
             ))
         except Exception:
             _log.error("cannot write the decision log record", exc_info=True)

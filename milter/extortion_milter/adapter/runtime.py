@@ -7,6 +7,7 @@ the new state. Swapping is one attribute assignment, atomic under the GIL.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -57,6 +58,16 @@ def build_runtime(config: Config, generation: int = 0) -> Runtime:
     dns = DnsChecker.from_config(config) if config.dns.enabled else None
     return Runtime(config, engine, policy, quarantine, dns, open_decision_log(config),
                    generation)
+
+
+def freeze_heap() -> None:
+    """Move everything alive now (the compiled rules above all) out of the cyclic garbage
+    collector's reach: a full collection walked them all, about 9 ms with the shipped
+    packs, holding up every connection. Called once a runtime is built; the unfreeze
+    first lets a replaced runtime's cycles be collected after a reload."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def retire(runtime: Runtime, grace_seconds: float = RETIRE_GRACE_SECONDS) -> None:

@@ -12,13 +12,14 @@ import sys
 from collections.abc import Callable
 
 from .. import logsetup
-from ..adapter.runtime import RuntimeHolder, build_runtime
+from ..adapter.runtime import RuntimeHolder, build_runtime, freeze_heap
 from ..adapter.serve import ServeError, serve
 from ..config.errors import ConfigError, ConfigErrors
 from ..config.loader import load_config
 from ..config.schema import Config
 from ..daemon import notify, privileges, sockets, state
 from ..daemon.reload import Reloader, block_signals
+from ..quarantine import decisionlog
 from .common import EXIT_CONFIG, config_path, load_config_from_args, print_config_errors
 
 EXIT_RUNTIME = 1
@@ -52,6 +53,7 @@ def run_command(args: argparse.Namespace) -> int:
     if runtime.dns is not None:
         for problem in runtime.dns.probe_zones():
             _log.warning("dns: %s", problem)
+    freeze_heap()
     path, overrides = config_path(args), list(args.overrides or [])
     return run_daemon(config, RuntimeHolder(runtime), lambda: load_config(path, overrides))
 
@@ -95,6 +97,7 @@ def run_daemon(
     if not holder.wait_idle(DRAIN_SECONDS):
         _log.warning("stopping with %d message(s) still being scanned; the MTA retries them",
                      holder.inflight)
+    decisionlog.flush_all()
     sockets.remove_stale(spec)
     _log.info("stopped")
     return 0

@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 
 from .. import logsetup
-from ..adapter.runtime import Runtime, RuntimeHolder, build_runtime, retire
+from ..adapter.runtime import Runtime, RuntimeHolder, build_runtime, freeze_heap, retire
 from ..config.errors import ConfigError, ConfigErrors
 from ..config.schema import Config
 from . import notify, state
@@ -97,6 +97,7 @@ class Reloader:
                     new.dns.close()
                 return False
         retire(self._holder.swap(new))
+        freeze_heap()
         _log.info(
             "reloaded: ruleset %s (generation %d) from %s; new connections use it",
             new.engine.ruleset_version, new.generation, config.source,
