@@ -83,6 +83,8 @@ EDGE_CASES: list[tuple[str, bytes, bool]] = [
     ("8-bit field name", b"Subj\xe9ct: x\r\n\r\nb\r\n", False),
     ("no header/body separator", b"Subject: x\r\nTo: y@z\r\n", False),
     ("empty message", b"", False),
+    ("no header section", b"\r\n\r\nbody\r\n", False),
+    ("blank line first", b"\r\nSubject: x\r\n\r\nbody\r\n", False),
 ]
 
 

@@ -459,8 +459,8 @@ def _parse_single_part(raw: bytes) -> Message | None:
         return None  # bare CR or LF: the parser would split lines differently
     lines = head.split("\r\n")
     lines.pop()  # the empty string after the last CRLF
-    if not lines or lines[0][0] in " \t":
-        return None
+    if not lines[0] or lines[0][0] in " \t":
+        return None  # no header section, or it starts with a continuation
     message = Message(policy=email.policy.compat32)
     name, parts = "", list[str]()
     for line in lines:
