@@ -8,6 +8,8 @@ import stat
 import threading
 from pathlib import Path
 
+import pytest
+
 from extortion_milter.actions.quarantine import QuarantineOutcome, QuarantineResult
 from extortion_milter.config.loader import load_config
 from extortion_milter.engine.types import Action, CryptoAddress, Envelope, RuleHit, Verdict
@@ -138,6 +140,22 @@ def test_flush_writes_what_is_pending_and_a_bad_record_spoils_no_other(
     assert [r.get("queue_id", r.get("n")) for r in records] == ["QID7", 2]
     assert records[0]["time"] == 1_700_000_000.0  # when it was decided, not written
     assert log.errors == 0
+
+
+def test_a_full_queue_is_written_by_the_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from extortion_milter.quarantine import decisionlog
+
+    monkeypatch.setattr(decisionlog, "FLUSH_DELAY", 60.0)  # a stalled writer
+    monkeypatch.setattr(decisionlog, "MAX_PENDING", 3)
+    path = tmp_path / "decisions.log"
+    log = DecisionLog(path)
+    log.write_later(lambda: {"n": 0})
+    log.write_later(lambda: {"n": 1})
+    assert not path.exists()
+    log.write_later(lambda: {"n": 2})  # the third: written now, by this thread
+    assert [r["n"] for r in lines(path)] == [0, 1, 2]
 
 
 def test_read_decisions_skips_garbage_and_filters_by_time(tmp_path: Path) -> None:

@@ -39,6 +39,9 @@ log = logging.getLogger("extortion_milter.decisionlog")
 FILE_MODE = 0o600
 ERROR_INTERVAL = 60.0
 FLUSH_DELAY = 0.1  # seconds a record may wait for the writer thread
+# Records waiting for the writer beyond this are written by the caller: memory stays
+# bounded should the writer thread ever stall.
+MAX_PENDING = 10_000
 
 Record = Mapping[str, Any]
 
@@ -94,12 +97,17 @@ class DecisionLog:
         """Have the writer thread append `build()` within FLUSH_DELAY. Never raises."""
         with self._pending_lock:
             self._pending.append(build)
-            first = len(self._pending) == 1
-            if self._writer is None:
+            waiting = len(self._pending)
+            if self._writer is None or not self._writer.is_alive():
                 self._writer = threading.Thread(target=self._write_loop, daemon=True,
                                                 name="decision-log")
-                self._writer.start()
-        if first:
+                try:
+                    self._writer.start()
+                except RuntimeError:  # no thread to be had: write in place below
+                    waiting = MAX_PENDING
+        if waiting >= MAX_PENDING:
+            self.flush()
+        elif waiting == 1:
             self._wake.set()
 
     def flush(self) -> None:
@@ -122,7 +130,10 @@ class DecisionLog:
             self._wake.wait()
             time.sleep(FLUSH_DELAY)  # let the batch fill
             self._wake.clear()
-            self.flush()
+            try:
+                self.flush()
+            except Exception:  # never let the writer die: records would pile up
+                log.error("decision log %s: writer failed", self.path, exc_info=True)
 
     def _append(self, data: bytes, records: int) -> bool:
         if not data:
