@@ -67,6 +67,18 @@ def measure(
     return total / len(times)
 
 
+def cache_evicter() -> Callable[[], None]:
+    """A function that writes one byte of every cache line of 64 MiB. Made only for
+    --cold: the buffer alone (resident, 64 MiB) slowed warm scans by 5-10%."""
+    eviction = bytearray(64 * 1024 * 1024)
+    stride = bytes(len(eviction[::64]))
+
+    def evict() -> None:
+        eviction[::64] = stride
+
+    return evict
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -79,13 +91,7 @@ def main() -> int:
                         help="evict the CPU caches before each scan (as inside the milter)")
     args = parser.parse_args()
     clock = time.thread_time if args.cpu else time.perf_counter
-    eviction = bytearray(64 * 1024 * 1024)
-    stride = bytes(len(eviction[::64]))
-
-    def evict() -> None:
-        eviction[::64] = stride  # writes one byte of every cache line
-
-    before = evict if args.cold else None
+    before = cache_evicter() if args.cold else None
     dirs = args.dirs or [d for d in DEFAULT_DIRS if d.exists()]
     messages = [m.raw for m in iter_messages([str(d) for d in dirs]) if m.raw is not None]
     if not messages:
