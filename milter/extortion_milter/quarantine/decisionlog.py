@@ -6,8 +6,8 @@ message (accepted, tagged, quarantined, rejected, skipped or failed), keyed by q
 
 The file survives rotation: before each write the path is stat'ed and compared with the
 open file (device and inode); when logrotate moved or deleted it, it is reopened
-(created 0600). `copytruncate` works too, since writes append. Each record is a single
-write() of one ASCII line under a lock, so threads never interleave. A failing write
+(created 0600). `copytruncate` works too, since writes append. A record (or a batch of
+them) is one write() of ASCII lines under a lock, so threads never interleave. A failing write
 never affects mail: it is reported on the daemon log at most once a minute.
 
 The milter hands its records over with `write_later`: a writer thread builds and appends
@@ -56,6 +56,7 @@ class DecisionLog:
         self.errors = 0
         self._pending: list[Callable[[], Record]] = []
         self._pending_lock = threading.Lock()
+        self._flush_lock = threading.Lock()  # batches are written in the order taken
         self._wake = threading.Event()
         self._writer: threading.Thread | None = None
 
@@ -112,18 +113,19 @@ class DecisionLog:
 
     def flush(self) -> None:
         """Append every record handed to write_later so far, now."""
-        with self._pending_lock:
-            builds, self._pending = self._pending, []
-        if not builds:
-            return
-        lines = []
-        for build in builds:
-            try:
-                lines.append(_line(build()))
-            except Exception:
-                log.error("cannot build a decision log record", exc_info=True)
-        # One write for the batch: records never interleave with another writer's.
-        self._append(b"".join(lines), len(lines))
+        with self._flush_lock:  # a stop's flush and the writer's keep the records' order
+            with self._pending_lock:
+                builds, self._pending = self._pending, []
+            if not builds:
+                return
+            lines = []
+            for build in builds:
+                try:
+                    lines.append(_line(build()))
+                except Exception:
+                    log.error("cannot build a decision log record", exc_info=True)
+            # One write for the batch: records never interleave with another writer's.
+            self._append(b"".join(lines), len(lines))
 
     def _write_loop(self) -> None:
         while True:
